@@ -1,0 +1,13 @@
+"""jaxlin: linear neural networks (Dive into Deep Learning, chapter 3) the JAX way."""
+from jaxlin.affine import affine, batched_affine, init_affine
+from jaxlin.closed_form import lstsq
+from jaxlin.linear_regression import train_linear_regression
+from jaxlin.losses import cross_entropy, huber_loss, softmax_cross_entropy, squared_loss
+from jaxlin.metrics import accuracy, evaluate
+from jaxlin.minibatch import batch_indices, minibatches
+from jaxlin.optim import OPTIMIZERS, make_optimizer, sgd
+from jaxlin.softmax import log_softmax, logsumexp, naive_softmax, softmax
+from jaxlin.synthetic import synthetic_data
+from jaxlin.training import FitResult, TrainingDiverged, epoch_key, fit, make_epoch, make_train_step
+
+__version__ = "0.1.0"

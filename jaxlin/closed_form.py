@@ -1,0 +1,29 @@
+"""The analytic least-squares solution of linear regression (D2L 3.1.1.4)."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from jaxlin import _checks
+
+
+def lstsq(X: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Minimise ||Xw + b − y||² in closed form.
+
+    The bias is folded in as a column of ones, X' = [X, 1], and w* = argmin ||X'w − y|| is found by
+    a QR factorisation (numerically kinder than forming (XᵀX)⁻¹Xᵀy, with the same solution when X
+    has full column rank).
+
+    X: f32[n, d], y: f32[n] -> (w: f32[d], b: f32[]).
+    """
+    X = jnp.asarray(X, jnp.float32)
+    y = jnp.asarray(y, jnp.float32)
+    n = _checks.num_examples((X, y))
+    if X.ndim != 2 or y.ndim != 1:
+        raise ValueError(f"lstsq wants X: f32[n, d] and y: f32[n]; got {X.shape} and {y.shape}.")
+    Xb = jnp.concatenate([X, jnp.ones((n, 1), X.dtype)], axis=1)
+    if n < Xb.shape[1]:
+        raise ValueError(f"Need at least d + 1 = {Xb.shape[1]} examples for a unique solution, got {n}.")
+    q, r = jnp.linalg.qr(Xb)
+    wb = jax.scipy.linalg.solve_triangular(r, q.T @ y, lower=False)
+    return wb[:-1], wb[-1]

@@ -1,0 +1,61 @@
+"""Per-example losses. Each returns one value per example; average them yourself (`.mean()`).
+
+The shapes of prediction and target must match exactly: broadcasting y_hat f32[n, 1] against
+y f32[n] would silently give an [n, n] matrix of losses, so these functions refuse it.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from jaxlin import _checks
+from jaxlin.softmax import logsumexp
+
+
+def squared_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
+    """½(ŷ − y)², elementwise: y_hat, y: f32[...] (same shape) -> f32[...]."""
+    _checks.same_shape("y_hat", y_hat, "y", y)
+    return 0.5 * (y_hat - y) ** 2
+
+
+def huber_loss(y_hat: jax.Array, y: jax.Array, delta: float = 1.0) -> jax.Array:
+    """Huber loss: ½r² for |r| <= delta, else delta(|r| − ½delta), with r = ŷ − y, elementwise."""
+    _checks.same_shape("y_hat", y_hat, "y", y)
+    delta = _checks.positive_float("delta", delta)
+    r = jnp.abs(y_hat - y)
+    return jnp.where(r <= delta, 0.5 * r**2, delta * (r - 0.5 * delta))
+
+
+def _check_labels(num_classes_axis: jax.Array, labels: jax.Array) -> None:
+    if labels.shape != num_classes_axis.shape[:-1]:
+        raise ValueError(
+            f"labels must hold one integer class per example, shape {num_classes_axis.shape[:-1]}; "
+            f"got shape {labels.shape} for predictions of shape {num_classes_axis.shape}."
+        )
+    if not jnp.issubdtype(labels.dtype, jnp.integer):
+        raise ValueError(f"labels must be integer class ids, got dtype {labels.dtype}.")
+
+
+def _pick(values: jax.Array, labels: jax.Array) -> jax.Array:
+    return jnp.take_along_axis(values, labels[..., None], axis=-1)[..., 0]
+
+
+def cross_entropy(y_hat: jax.Array, labels: jax.Array) -> jax.Array:
+    """The book's cross-entropy from probabilities: −log y_hat[label].
+
+    y_hat: f32[..., q] probabilities; labels: int[...] -> f32[...]. Gives inf when the true class
+    got probability 0 (underflow in `naive_softmax`): use `softmax_cross_entropy` on logits instead.
+    """
+    labels = jnp.asarray(labels)
+    _check_labels(y_hat, labels)
+    return -jnp.log(_pick(y_hat, labels))
+
+
+def softmax_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    """Stable cross-entropy from logits: logsumexp(o) − o[label].
+
+    logits: f32[..., q]; labels: int[...] -> f32[...]. Its gradient in o is softmax(o) − onehot(label).
+    """
+    labels = jnp.asarray(labels)
+    _check_labels(logits, labels)
+    return logsumexp(logits) - _pick(logits, labels)

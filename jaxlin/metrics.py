@@ -1,0 +1,47 @@
+"""Accuracy and chunked evaluation over a whole split (D2L 3.6.5)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from jaxlin import _checks
+from jaxlin.minibatch import batch_indices
+
+
+def accuracy(scores: jax.Array, labels: jax.Array) -> jax.Array:
+    """Fraction of examples whose highest score is the true class.
+
+    scores: f32[n, q] logits or probabilities (argmax is the same); labels: int[n] -> f32[].
+    """
+    labels = jnp.asarray(labels)
+    if scores.ndim != 2 or labels.shape != scores.shape[:1]:
+        raise ValueError(
+            f"accuracy wants scores f32[n, q] and labels int[n]; got {scores.shape} and {labels.shape}."
+        )
+    return (scores.argmax(axis=-1) == labels).mean(dtype=jnp.float32)
+
+
+def evaluate(
+    per_example_fn: Callable[[Any, Any], Mapping[str, jax.Array]], params: Any, data: Any,
+    *, batch_size: int = 2048,
+) -> dict[str, jax.Array]:
+    """Average per-example metrics over a whole split, `batch_size` examples at a time.
+
+    per_example_fn(params, batch) -> {name: f32[batch]}; returns {name: mean over all n}. Jit-able:
+    the chunks run in a `lax.scan`, so memory stays bounded by one chunk.
+    """
+    n = _checks.num_examples(data)
+    full, rest = batch_indices(None, n, min(batch_size, n), shuffle=False)
+
+    def sums(idx):
+        batch = jax.tree_util.tree_map(lambda a: a[idx], data)
+        return {k: v.sum() for k, v in per_example_fn(params, batch).items()}
+
+    per_chunk = jax.lax.map(sums, full)
+    totals = {k: v.sum() for k, v in per_chunk.items()}
+    if rest.size:
+        totals = {k: totals[k] + v for k, v in sums(rest).items()}
+    return {k: v / n for k, v in totals.items()}
