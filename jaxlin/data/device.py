@@ -1,0 +1,54 @@
+"""Device-resident data: the whole split lives on the device as uint8; batches are made in jit.
+
+Keeping u8 on the device costs 47 MB for the training split instead of 188 MB as float32,
+and turning a batch into float32 in [0, 1] (and resizing it) is fused into the compiled code
+that uses it, so no per-batch host-to-device copy ever happens.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxlin import _checks
+from jaxlin.minibatch import batch_indices
+
+
+def to_device(*arrays: np.ndarray) -> tuple[jax.Array, ...]:
+    """Copy host arrays to the default device once, keeping their dtypes (u8 images stay u8)."""
+    return tuple(jax.device_put(a) for a in arrays)
+
+
+def preprocess_images(images: jax.Array, resize: int | tuple[int, int] | None = None) -> jax.Array:
+    """u8[..., h, w] -> f32[..., h', w'] in [0, 1], resized bilinearly when `resize` is given."""
+    x = images.astype(jnp.float32) / 255.0
+    if resize is not None:
+        height, width = (resize, resize) if isinstance(resize, int) else resize
+        _checks.positive_int("resize height", height)
+        _checks.positive_int("resize width", width)
+        x = jax.image.resize(x, (*x.shape[:-2], height, width), method="bilinear")
+    return x
+
+
+@partial(jax.jit, static_argnames="resize")
+def _gather(images, labels, idx, resize):
+    return preprocess_images(images[idx], resize), labels[idx]
+
+
+def batches(
+    key: jax.Array | None, images: jax.Array, labels: jax.Array, batch_size: int, *,
+    shuffle: bool = True, resize: int | tuple[int, int] | None = None,
+) -> Iterator[tuple[jax.Array, jax.Array]]:
+    """Minibatches from device-resident data, like the book's `load_data_fashion_mnist` iterators.
+
+    images: u8[n, h, w] and labels: i32[n] (on the device: see `to_device`).
+    Yields (f32[b, h', w'] in [0, 1], i32[b]); the last batch is smaller when b does not divide n.
+    For training, `jaxlin.fit` does the same inside one compiled epoch, which is much faster.
+    """
+    n = _checks.num_examples((images, labels))
+    full, rest = batch_indices(key, n, batch_size, shuffle=shuffle)
+    for idx in list(full) + ([rest] if rest.size else []):
+        yield _gather(images, labels, idx, resize)

@@ -1,0 +1,98 @@
+"""Load Fashion-MNIST (D2L 3.5) through tfds, offline or online, fast after the first time."""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import tensorflow_datasets as tfds
+from array_record.python.array_record_module import ArrayRecordReader
+from tensorflow_datasets.proto import tf_example_pb2
+
+from jaxlin.data import sources
+from jaxlin.data.errors import DataError
+from jaxlin.data.tfds_builder import JaxlinFashionMnist
+
+FASHION_MNIST_LABELS = (
+    "t-shirt", "trouser", "pullover", "dress", "coat",
+    "sandal", "shirt", "sneaker", "bag", "ankle boot",
+)
+
+
+def text_labels(ids: Sequence[int] | np.ndarray) -> list[str]:
+    """The names of Fashion-MNIST class ids, e.g. [0, 9] -> ['t-shirt', 'ankle boot']."""
+    return [FASHION_MNIST_LABELS[int(i)] for i in np.asarray(ids).reshape(-1)]
+
+
+def fashion_mnist_builder(
+    source_dir: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None,
+) -> JaxlinFashionMnist:
+    """The tfds builder for the files that `source_dir` and the default places give, prepared.
+
+    Args:
+      source_dir: a folder with the four IDX files (see `jaxlin.data.sources` for where else
+        jaxlin looks, and that it downloads when it finds nothing).
+      data_dir: tfds's data folder for the prepared dataset (default: $TFDS_DATA_DIR or
+        ~/tensorflow_datasets).
+    """
+    data_dir = Path(data_dir or tfds.core.constants.DATA_DIR).expanduser()
+    files = sources.find_local_files(source_dir, data_dir / "downloads" / "manual")
+    name = sources.source_id(files)
+    config = name if name == "official" else tfds.core.BuilderConfig(name=name)
+    builder = JaxlinFashionMnist(source_files=files, data_dir=data_dir, config=config, file_format="array_record")
+    if not builder.is_prepared():
+        if files is None:
+            sources.check_online()
+        builder.download_and_prepare()
+    return builder
+
+
+def _read_split_fast(builder: JaxlinFashionMnist, split: str) -> tuple[np.ndarray, np.ndarray]:
+    # One bulk read per shard and a protobuf parse per record: ~10x faster than decoding through
+    # tfds's per-example feature decoder (see bench/); tests check both give the same arrays.
+    images, labels = [], []
+    for path in builder.info.splits[split].filepaths:
+        reader = ArrayRecordReader(os.fspath(path), "readahead_buffer_size:0")
+        try:
+            records = reader.read_all()
+        finally:
+            reader.close()
+        for record in records:
+            feature = tf_example_pb2.Example.FromString(record).features.feature
+            images.append(feature["image"].bytes_list.value[0])
+            labels.append(feature["label"].int64_list.value[0])
+    return (np.frombuffer(b"".join(images), np.uint8).reshape(-1, 28, 28), np.asarray(labels, np.int32))
+
+
+def _read_split_tfds(builder: JaxlinFashionMnist, split: str) -> tuple[np.ndarray, np.ndarray]:
+    source = builder.as_data_source(split=split)
+    examples = source.__getitems__(range(len(source)))
+    return (np.stack([e["image"] for e in examples]), np.asarray([e["label"] for e in examples], np.int32))
+
+
+def load_fashion_mnist(
+    split: str, *, source_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One split of Fashion-MNIST as host arrays, in the original file order.
+
+    The first call prepares the tfds dataset (seconds); later calls only read it back.
+
+    Args:
+      split: "train" (60,000 examples) or "test" (10,000).
+      source_dir, data_dir: see `fashion_mnist_builder`.
+
+    Returns:
+      images: u8[n, 28, 28]; labels: i32[n] in 0..9 (names: `text_labels`).
+
+    Raises:
+      DataError: the files are missing (and cannot be downloaded), corrupt or truncated.
+    """
+    if split not in sources.SPLIT_PREFIX:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+    builder = fashion_mnist_builder(source_dir, data_dir)
+    try:
+        return _read_split_fast(builder, split)
+    except (KeyError, IndexError, ValueError):
+        return _read_split_tfds(builder, split)

@@ -1,0 +1,45 @@
+"""Shared fixtures: small Fashion-MNIST-like IDX files, and the real data when it is present."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jaxlin.data import write_idx
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_DATA_CANDIDATES = [os.environ.get("JAXLIN_DATA"), REPO.parent / "shared" / "data" / "fashion-mnist"]
+
+
+def write_tiny_fashion_mnist(folder: Path, n_train: int = 60, n_test: int = 20, seed: int = 0) -> Path:
+    """Four gzip IDX files of a learnable toy problem: class c lights up row block c, plus noise."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        labels = (np.arange(n) * 7 + seed) % 10  # every class present, in a known order
+        images = rng.integers(0, 60, (n, 28, 28))
+        for i, c in enumerate(labels):
+            images[i, 2 * c + 4 : 2 * c + 6, 4:24] = 255
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images.astype(np.uint8))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels.astype(np.uint8))
+    return folder
+
+
+@pytest.fixture
+def tiny_source(tmp_path) -> Path:
+    return write_tiny_fashion_mnist(tmp_path / "tiny")
+
+
+@pytest.fixture(scope="session")
+def real_source() -> Path:
+    for candidate in REAL_DATA_CANDIDATES:
+        if candidate and (Path(candidate) / "train-images-idx3-ubyte.gz").is_file():
+            return Path(candidate)
+    pytest.skip("The real Fashion-MNIST files are absent (set JAXLIN_DATA to their folder, or put "
+                "them in ../shared/data/fashion-mnist); this test needs them.")
+
+
+@pytest.fixture(scope="session")
+def real_tfds_dir(tmp_path_factory) -> Path:
+    """One prepared copy of the real data for the whole session."""
+    return tmp_path_factory.mktemp("tfds_real")
