@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxlin import _checks
-from jaxlin.softmax import logsumexp
+from jaxlin.softmax import log_softmax
 
 
 def squared_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
@@ -52,10 +52,10 @@ def cross_entropy(y_hat: jax.Array, labels: jax.Array) -> jax.Array:
 
 
 def softmax_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
-    """Stable cross-entropy from logits: logsumexp(o) − o[label].
+    """Stable cross-entropy from logits: logsumexp(o) − o[label] = −log_softmax(o)[label].
 
     logits: f32[..., q]; labels: int[...] -> f32[...]. Its gradient in o is softmax(o) − onehot(label).
     """
     labels = jnp.asarray(labels)
     _check_labels(logits, labels)
-    return logsumexp(logits) - _pick(logits, labels)
+    return -_pick(log_softmax(logits), labels)

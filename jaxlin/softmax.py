@@ -31,8 +31,13 @@ def logsumexp(o: jax.Array) -> jax.Array:
 
 
 def log_softmax(o: jax.Array) -> jax.Array:
-    """log(softmax(o)) = o - logsumexp(o), stable: f32[..., q] -> f32[..., q]."""
-    return o - logsumexp(o)[..., None]
+    """log(softmax(o)) = o − logsumexp(o): f32[..., q] -> f32[..., q].
+
+    Evaluated as (o − m) − log Σ exp(o − m): subtracting logsumexp(o) itself would cancel two
+    large numbers (at o ≈ −1e4, float32 keeps only ~3 decimals of them).
+    """
+    shifted = o - _shift(o)
+    return shifted - jnp.log(jnp.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def softmax(o: jax.Array) -> jax.Array:

@@ -1,0 +1,94 @@
+"""Softmax regression on Fashion-MNIST, D2L 3.6 (from scratch) and 3.7 (concise).
+
+The model is the affine map from the 784 flattened pixels to 10 logits, written for one image and
+batched with vmap. Images stay u8 on the device and become f32 in [0, 1] inside the compiled step.
+The scratch path turns logits into probabilities with `naive_softmax` and scores them with
+`cross_entropy`, exactly as the book does; the concise path hands the logits to optax's
+log-sum-exp cross-entropy, which cannot overflow.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from jaxlin.affine import Params, affine, init_affine
+from jaxlin.data.device import preprocess_images
+from jaxlin.losses import cross_entropy
+from jaxlin.metrics import evaluate
+from jaxlin.optim import make_optimizer
+from jaxlin.softmax import naive_softmax
+from jaxlin.training import FitResult, fit
+
+NUM_INPUTS = 28 * 28
+NUM_OUTPUTS = 10
+Batch = tuple[jax.Array, jax.Array]  # (images u8[b, 28, 28], labels i32[b])
+
+
+def init_softmax_regression(key: jax.Array) -> Params:
+    """{"w": f32[784, 10] ~ N(0, 0.01²), "b": f32[10] = 0}, the book's initialisation."""
+    return init_affine(key, NUM_INPUTS, NUM_OUTPUTS, scale=0.01)
+
+
+def logits(params: Params, images: jax.Array) -> jax.Array:
+    """images: u8[n, 28, 28] (or f32 in [0, 1]) -> logits f32[n, 10]."""
+    pixels = preprocess_images(images) if images.dtype == jnp.uint8 else images
+    return jax.vmap(lambda x: affine(params, x.reshape(-1)))(pixels)
+
+
+def _accuracy(o: jax.Array, labels: jax.Array) -> jax.Array:
+    return (o.argmax(-1) == labels).astype(jnp.float32)
+
+
+def scratch_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict[str, jax.Array]]:
+    """The book's loss: cross_entropy(naive_softmax(o), y), batch mean; aux: train accuracy."""
+    images, labels = batch
+    o = logits(params, images)
+    return cross_entropy(naive_softmax(o), labels).mean(), {"accuracy": _accuracy(o, labels).mean()}
+
+
+def concise_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict[str, jax.Array]]:
+    """The stable loss from logits (optax), batch mean; aux: train accuracy."""
+    images, labels = batch
+    o = logits(params, images)
+    loss = optax.softmax_cross_entropy_with_integer_labels(o, labels).mean()
+    return loss, {"accuracy": _accuracy(o, labels).mean()}
+
+
+def _per_example_test_metrics(params: Params, batch: Batch) -> dict[str, jax.Array]:
+    images, labels = batch
+    o = logits(params, images)
+    return {"test_loss": optax.softmax_cross_entropy_with_integer_labels(o, labels),
+            "test_accuracy": _accuracy(o, labels)}
+
+
+def evaluate_split(params: Params, data: Batch, batch_size: int = 2048) -> dict[str, jax.Array]:
+    """{"test_loss", "test_accuracy"} over a whole split, in chunks (jit-able)."""
+    return evaluate(_per_example_test_metrics, params, data, batch_size=batch_size)
+
+
+def train_softmax_regression(
+    key: jax.Array, train: Batch, test: Batch, *,
+    implementation: Literal["scratch", "concise"] = "concise", optimizer: str | None = None,
+    learning_rate: float = 0.1, batch_size: int = 256, num_epochs: int = 10,
+    params: Params | None = None, on_epoch=None, **fit_kwargs,
+) -> FitResult:
+    """The book's `train_ch3`: per epoch, train loss and accuracy and test accuracy in the history.
+
+    `optimizer` defaults to the scratch `sgd` for the scratch path and `optax.sgd` for the concise.
+    Extra keyword arguments (opt_state, start_epoch) go to `jaxlin.fit`, e.g. to resume a run.
+    """
+    if implementation not in ("scratch", "concise"):
+        raise ValueError(f"implementation must be 'scratch' or 'concise', got {implementation!r}.")
+    optimizer = optimizer or ("scratch-sgd" if implementation == "scratch" else "sgd")
+    init_key, shuffle_key = jax.random.split(key)
+    if params is None:
+        params = init_softmax_regression(init_key)
+    return fit(
+        params, scratch_loss if implementation == "scratch" else concise_loss,
+        make_optimizer(optimizer, learning_rate), train, key=shuffle_key, batch_size=batch_size,
+        num_epochs=num_epochs, has_aux=True, eval_fn=evaluate_split, eval_data=test,
+        on_epoch=on_epoch, **fit_kwargs,
+    )

@@ -1,0 +1,98 @@
+"""python -m jaxlin.train: end to end on small data, files written, errors, checkpoints."""
+import json
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxlin.checkpoint import CheckpointError, load_checkpoint, load_params, save_checkpoint
+from jaxlin.softmax_regression import logits
+from jaxlin.train import main
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_softmax_run_writes_everything(tiny_source, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, stdout, _ = _run(capsys, "--data-dir", str(tiny_source), "--tfds-dir", str(tmp_path / "tfds"),
+                           "--output-dir", str(out), "--epochs", "3", "--batch-size", "16", "--lr", "0.5")
+    assert code == 0
+    assert stdout.count("epoch ") == 3 and "epoch 3/3" in stdout and "test acc" in stdout
+    assert "done in" in stdout
+    assert {p.name for p in out.iterdir()} == {"metrics.json", "curves.png", "predictions.png", "params.npz"}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["epochs"] == 3 and metrics["config"]["optimizer"] == "sgd"
+    assert len(metrics["history"]["loss"]) == 3
+    assert 0.0 <= metrics["final"]["test_accuracy"] <= 1.0
+    assert metrics["history"]["loss"][-1] < metrics["history"]["loss"][0]
+    for png in ("curves.png", "predictions.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    params = load_params(out / "params.npz")
+    assert params["w"].shape == (784, 10)
+    assert logits(params, jnp.zeros((2, 28, 28), jnp.uint8)).shape == (2, 10)
+
+
+def test_linreg_run(tmp_path, capsys):
+    code, stdout, _ = _run(capsys, "--model", "linreg", "--impl", "scratch", "--output-dir", str(tmp_path))
+    assert code == 0
+    assert "epoch 3/3" in stdout and "error in estimating w" in stdout
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["config"]["lr"] == 0.03 and metrics["config"]["batch_size"] == 10
+    assert metrics["final"]["full_loss"] < 1e-4
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--lr", "0"], "--lr: must be positive"),
+    (["--batch-size", "-5"], "--batch-size: must be positive"),
+    (["--batch-size", "ten"], "--batch-size: 'ten' is not a valid int"),
+    (["--optimizer", "adamm"], "invalid choice: 'adamm'"),
+    (["--model", "mlp"], "invalid choice: 'mlp'"),
+])
+def test_bad_options_exit_2_with_a_message(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_dataset_is_one_paragraph_not_a_traceback(tmp_path, capsys):
+    code, _, err = _run(capsys, "--data-dir", str(tmp_path / "empty"), "--output-dir", str(tmp_path / "o"))
+    assert code == 1
+    assert err.startswith("python -m jaxlin.train: error:") and "does not hold" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_divergence_is_reported_with_the_epoch(tmp_path, capsys):
+    code, _, err = _run(capsys, "--model", "linreg", "--lr", "80", "--epochs", "10", "--output-dir", str(tmp_path))
+    assert code == 1 and "in epoch" in err and "Lower the learning rate" in err
+
+
+def test_module_entry_point_and_help():
+    done = subprocess.run([sys.executable, "-m", "jaxlin.train", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0
+    for option in ("--model", "--impl", "--optimizer", "--lr", "--batch-size", "--epochs", "--seed",
+                   "--data-dir", "--output-dir"):
+        assert option in done.stdout
+
+
+def test_checkpoint_round_trip_and_mismatch(tmp_path):
+    params = {"w": jnp.ones((3, 2)), "b": jnp.zeros(2)}
+    state = (jnp.array(1, jnp.int32), {"mu": jnp.full((3, 2), 0.5)})
+    path = save_checkpoint(tmp_path / "c.npz", {"params": params, "opt_state": state}, {"epoch": 4})
+    trees, meta = load_checkpoint(path, {"params": params, "opt_state": state})
+    assert meta == {"epoch": 4}
+    np.testing.assert_array_equal(trees["opt_state"][1]["mu"], state[1]["mu"])
+    np.testing.assert_array_equal(load_params(path)["w"], params["w"])
+    with pytest.raises(CheckpointError, match=r"params\['w'\] is float32\[3, 2\], expected float32\[4, 2\]"):
+        load_checkpoint(path, {"params": {"w": jnp.ones((4, 2)), "b": jnp.zeros(2)}})
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        load_params(tmp_path / "bad.npz")
+    with pytest.raises(CheckpointError, match="No checkpoint"):
+        load_params(tmp_path / "none.npz")
