@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxlin import _checks
-from jaxlin.minibatch import batch_indices
+from jaxlin.minibatch import batch_indices, take_examples
 
 
 def accuracy(scores: jax.Array, labels: jax.Array) -> jax.Array:
@@ -37,7 +37,7 @@ def evaluate(
     full, rest = batch_indices(None, n, min(batch_size, n), shuffle=False)
 
     def sums(idx):
-        batch = jax.tree_util.tree_map(lambda a: a[idx], data)
+        batch = take_examples(data, idx)
         return {k: v.sum() for k, v in per_example_fn(params, batch).items()}
 
     per_chunk = jax.lax.map(sums, full)

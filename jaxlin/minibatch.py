@@ -20,6 +20,18 @@ import jax.numpy as jnp
 from jaxlin import _checks
 
 
+def random_order(key: jax.Array, n: int) -> jax.Array:
+    """A uniformly random permutation of 0..n-1: i32[n], from one sort on 64 random bits.
+
+    `jax.random.permutation` sorts twice on 32-bit keys so that ties (which would favour the
+    original order) become improbable; one sort on two 32-bit keys does the same with
+    tie probability below n²/2⁶⁵ (1e-10 for n = 60,000), and costs half as much, which on a CPU
+    is a quarter of a softmax-regression epoch.
+    """
+    bits = jax.random.bits(key, (2, n), jnp.uint32)
+    return jax.lax.sort((bits[0], bits[1], jnp.arange(n, dtype=jnp.int32)), num_keys=2, is_stable=False)[2]
+
+
 def batch_indices(
     key: jax.Array | None, num_examples: int, batch_size: int, *, shuffle: bool = True,
     drop_remainder: bool = False,
@@ -36,13 +48,26 @@ def batch_indices(
     if shuffle:
         if key is None:
             raise ValueError("shuffle=True needs a PRNG key, e.g. jax.random.key(0).")
-        order = jax.random.permutation(key, n)
+        order = random_order(key, n)
     else:
         order = jnp.arange(n)
     num_full = n // batch_size
     full = order[: num_full * batch_size].reshape(num_full, batch_size)
     rest = order[num_full * batch_size :] if not drop_remainder else order[:0]
     return full, rest
+
+
+def take_examples(arrays: Any, idx: jax.Array) -> Any:
+    """Gather the examples `idx` (i32[...]) from every array of the pytree `arrays`.
+
+    Each array is gathered as a 2-D [n, features] view (a free reshape) and reshaped back: XLA's
+    CPU gather of whole contiguous rows is about twice as fast as that of [n, 28, 28] blocks.
+    """
+    def take(a):
+        rows = a.reshape(a.shape[0], -1)[idx]
+        return rows.reshape(*idx.shape, *a.shape[1:])
+
+    return jax.tree_util.tree_map(take, arrays)
 
 
 def minibatches(
@@ -64,4 +89,4 @@ def minibatches(
     n = _checks.num_examples(arrays)
     full, rest = batch_indices(key, n, batch_size, shuffle=shuffle, drop_remainder=drop_remainder)
     for idx in list(full) + ([rest] if rest.size else []):
-        yield jax.tree_util.tree_map(lambda a: a[idx], arrays)
+        yield take_examples(arrays, idx)

@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", type=Path, default=None,
                    help="where results go (default: runs/<time>-<model>-<impl>)")
     p.add_argument("--no-plots", action="store_true", help="skip curves.png and predictions.png")
+    p.add_argument("--no-compile-cache", action="store_true",
+                   help="do not keep compiled XLA programs in $XDG_CACHE_HOME/jaxlin/xla (~/.cache/jaxlin/xla), "
+                        "which saves a few seconds of compiling on every later run")
     return p
 
 

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxlin import _checks
-from jaxlin.minibatch import batch_indices
+from jaxlin.minibatch import batch_indices, take_examples
 
 # loss_fn(params, batch) -> mean loss over the batch, or (loss, {name: batch-mean metric}).
 LossFn = Callable[[Any, Any], Any]
@@ -64,23 +64,20 @@ def make_epoch(
     batch_size = _checks.positive_int("batch_size", batch_size)
     step = make_train_step(loss_fn, optimizer, has_aux=has_aux)
 
-    def take(data, idx):
-        return jax.tree_util.tree_map(lambda a: a[idx], data)
-
     def epoch(params, opt_state, key, data, eval_data=None):
         n = _checks.num_examples(data)
         full, rest = batch_indices(key, n, batch_size, shuffle=True, drop_remainder=drop_remainder)
 
         def body(carry, idx):
             params, opt_state = carry
-            params, opt_state, loss, aux = step(params, opt_state, take(data, idx))
+            params, opt_state, loss, aux = step(params, opt_state, take_examples(data, idx))
             return (params, opt_state), {"loss": loss, **aux}
 
         (params, opt_state), per_batch = jax.lax.scan(body, (params, opt_state), full)
         totals = {k: v.sum() * batch_size for k, v in per_batch.items()}
         count = full.size
         if rest.size:
-            params, opt_state, loss, aux = step(params, opt_state, take(data, rest))
+            params, opt_state, loss, aux = step(params, opt_state, take_examples(data, rest))
             totals = {k: totals[k] + v * rest.size for k, v in {"loss": loss, **aux}.items()}
             count += rest.size
         metrics = {k: v / count for k, v in totals.items()}

@@ -1,5 +1,6 @@
 """python -m jaxlin.train: end to end on small data, files written, errors, checkpoints."""
 import json
+import os
 import subprocess
 import sys
 
@@ -13,7 +14,7 @@ from jaxlin.train import main
 
 
 def _run(capsys, *argv):
-    code = main(list(argv))
+    code = main([*argv, "--no-compile-cache"])  # in-process: leave JAX's global config alone
     out = capsys.readouterr()
     return code, out.out, out.err
 
@@ -71,6 +72,15 @@ def test_missing_dataset_is_one_paragraph_not_a_traceback(tmp_path, capsys):
 def test_divergence_is_reported_with_the_epoch(tmp_path, capsys):
     code, _, err = _run(capsys, "--model", "linreg", "--lr", "80", "--epochs", "10", "--output-dir", str(tmp_path))
     assert code == 1 and "in epoch" in err and "Lower the learning rate" in err
+
+
+def test_module_run_fills_the_compile_cache(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "jaxlin.train", "--model", "linreg", "--epochs", "1", "--no-plots",
+         "--output-dir", str(tmp_path / "out")],
+        capture_output=True, text=True, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr
+    assert any((tmp_path / "cache" / "jaxlin" / "xla").iterdir())
 
 
 def test_module_entry_point_and_help():

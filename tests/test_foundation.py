@@ -163,3 +163,22 @@ def test_lstsq_matches_numpy_reference_and_truth():
     assert abs(float(b_hat) - 4.2) < 2e-3
     with pytest.raises(ValueError, match="at least d \\+ 1 = 4"):
         jaxlin.lstsq(X[:3], y[:3])
+
+
+def test_random_order_is_a_uniform_permutation():
+    from itertools import permutations
+
+    from jaxlin.minibatch import random_order
+
+    big = np.asarray(random_order(KEY, 60000))
+    np.testing.assert_array_equal(np.sort(big), np.arange(60000))
+    keys = jax.random.split(KEY, 24000)
+    orders = np.asarray(jax.vmap(lambda k: random_order(k, 4))(keys))
+    index = {p: i for i, p in enumerate(permutations(range(4)))}
+    counts = np.bincount([index[tuple(o)] for o in orders], minlength=24)
+    chi2 = ((counts - 1000) ** 2 / 1000).sum()
+    assert chi2 < 49.7, counts  # the 0.1% critical value of chi-square with 23 degrees of freedom
+    # the same statistic for jax.random.permutation, the library reference, passes the same bound
+    ref = np.asarray(jax.vmap(lambda k: jax.random.permutation(k, 4))(keys))
+    ref_counts = np.bincount([index[tuple(o)] for o in ref], minlength=24)
+    assert ((ref_counts - 1000) ** 2 / 1000).sum() < 49.7

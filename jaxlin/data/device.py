@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlin import _checks
-from jaxlin.minibatch import batch_indices
+from jaxlin.minibatch import batch_indices, take_examples
 
 
 def to_device(*arrays: np.ndarray) -> tuple[jax.Array, ...]:
@@ -35,7 +35,8 @@ def preprocess_images(images: jax.Array, resize: int | tuple[int, int] | None = 
 
 @partial(jax.jit, static_argnames="resize")
 def _gather(images, labels, idx, resize):
-    return preprocess_images(images[idx], resize), labels[idx]
+    images, labels = take_examples((images, labels), idx)
+    return preprocess_images(images, resize), labels
 
 
 def batches(

@@ -1,0 +1,1 @@
+"""jaxlin's benchmarks: `python -m bench` (from the repository root); --help for options."""

@@ -1,0 +1,30 @@
+"""The benchmark script runs (--quick) and writes its tables. It asserts nothing about time."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_bench_quick_writes_results(real_source, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--data-dir", str(real_source), "--out", str(tmp_path)],
+        capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert {"peers", "pipeline", "scaling", "cli"} <= set(results)
+    names = {r["name"] for r in results["peers"]["softmax"]}
+    assert {"jaxlin-concise", "jaxlin-scratch", "numpy"} <= names
+    for row in results["peers"]["softmax"]:
+        assert 0.5 < row["test_accuracy"] <= 1.0 and row["median_s"] > 0
+    assert all(r["returncode"] == 0 for r in results["cli"].values())
+    text = (tmp_path / "results.md").read_text()
+    assert "ratio to jaxlin" in text and "## data pipeline" in text
+    assert (tmp_path / "scaling.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bench_refuses_a_folder_without_data(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "bench", "--data-dir", str(tmp_path)],
+                          capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 2 and "no Fashion-MNIST files" in done.stderr
