@@ -31,6 +31,18 @@ def _timed_epochs(epochs: int, run_epoch) -> list[float]:
     return times
 
 
+def _numpy_sgd(X, y, params: list[np.ndarray], grads, batch_size: int, lr: float, epochs: int, rng) -> list[float]:
+    """Minibatch SGD in NumPy, updating `params` in place; grads(x, y) gives the batch-mean gradients."""
+    def run_epoch(epoch):
+        order = rng.permutation(len(X))
+        for i in range(0, len(X), batch_size):
+            idx = order[i : i + batch_size]
+            for param, grad in zip(params, grads(X[idx], y[idx])):
+                param -= lr * grad
+
+    return _timed_epochs(epochs, run_epoch)
+
+
 # Softmax regression on Fashion-MNIST -------------------------------------------------------------
 
 def jaxlin_softmax(source: Path, epochs: int, impl: str, tfds_dir: Path | None = None) -> dict:
@@ -73,23 +85,16 @@ def numpy_softmax(source: Path, epochs: int) -> dict:
     rng = np.random.default_rng(0)
     W = rng.normal(0, 0.01, (784, 10)).astype(np.float32)
     b = np.zeros(10, np.float32)
-    bs, lr = BOOK["batch_size"], BOOK["lr"]
 
-    def run_epoch(epoch):
-        nonlocal W, b
-        order = rng.permutation(len(X))
-        for i in range(0, len(X), bs):
-            idx = order[i : i + bs]
-            x = X[idx]
-            o = x @ W + b
-            p = np.exp(o - o.max(axis=1, keepdims=True))
-            p /= p.sum(axis=1, keepdims=True)
-            p[np.arange(len(idx)), train_y[idx]] -= 1  # d(mean loss)/do = (softmax − onehot) / batch
-            p /= len(idx)
-            W -= lr * (x.T @ p)
-            b -= lr * p.sum(axis=0)
+    def grads(x, y):
+        o = x @ W + b
+        p = np.exp(o - o.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(len(y)), y] -= 1  # d(mean loss)/do = (softmax − onehot) / batch
+        p /= len(y)
+        return x.T @ p, p.sum(axis=0)
 
-    times = _timed_epochs(epochs, run_epoch)
+    times = _numpy_sgd(X, train_y, [W, b], grads, BOOK["batch_size"], BOOK["lr"], epochs, rng)
     return {"epoch_s": times, "test_accuracy": float(((X_test @ W + b).argmax(1) == test_y).mean())}
 
 
@@ -190,20 +195,14 @@ def _linreg_errors(w, b) -> dict:
 def numpy_linreg(epochs: int) -> dict:
     X, y = _synthetic_numpy()
     rng = np.random.default_rng(1)
-    w, b = rng.normal(0, 0.01, 2).astype(np.float32), np.float32(0.0)
-    bs, lr = LINREG["batch_size"], LINREG["lr"]
+    w, b = rng.normal(0, 0.01, 2).astype(np.float32), np.zeros(1, np.float32)
 
-    def run_epoch(epoch):
-        nonlocal w, b
-        order = rng.permutation(len(X))
-        for i in range(0, len(X), bs):
-            idx = order[i : i + bs]
-            r = X[idx] @ w + b - y[idx]
-            w = w - lr * X[idx].T @ r / len(idx)
-            b = b - lr * r.mean()
+    def grads(x, y):
+        r = x @ w + b - y
+        return x.T @ r / len(y), r.mean(keepdims=True)
 
-    times = _timed_epochs(epochs, run_epoch)
-    return {"epoch_s": times, **_linreg_errors(w, b)}
+    times = _numpy_sgd(X, y, [w, b], grads, LINREG["batch_size"], LINREG["lr"], epochs, rng)
+    return {"epoch_s": times, **_linreg_errors(w, b[0])}
 
 
 def torch_linreg(epochs: int) -> dict:

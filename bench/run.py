@@ -28,7 +28,7 @@ def parse_args(argv):
     p.add_argument("--data-dir", type=Path, default=os.environ.get("JAXLIN_DATA") or REPO.parent / "shared/data/fashion-mnist",
                    help="folder with the four Fashion-MNIST files (default: $JAXLIN_DATA or ../shared/data/fashion-mnist)")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="where results go")
-    p.add_argument("--only", choices=["peers", "pipeline", "scaling", "cli"], action="append",
+    p.add_argument("--only", choices=["peers", "pipeline", "scaling", "sweep", "cli"], action="append",
                    help="run only these sections (repeatable)")
     args = p.parse_args(argv)
     if not (args.data_dir / "train-images-idx3-ubyte.gz").is_file():
@@ -153,18 +153,58 @@ def scaling(args, tfds_dir: Path) -> dict:
     return out
 
 
+def sweep(args, tfds_dir: Path) -> dict:
+    """N softmax-regression models trained together (vmapped) against one after another."""
+    import jax
+    import jax.numpy as jnp
+
+    from jaxlin import load_fashion_mnist, make_epoch, to_device
+    from jaxlin import softmax_regression as sr
+    from jaxlin.sweep import stack
+
+    train = to_device(*load_fashion_mnist("train", source_dir=args.data_dir, data_dir=tfds_dir))
+
+    def timed(fn, *a):
+        jax.block_until_ready(fn(*a))
+        times = []
+        for _ in range(3 if args.quick else 5):
+            start = time.perf_counter()
+            jax.block_until_ready(fn(*a))
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    out = {}
+    for label, lrs, seeds in (("4 learning rates, 1 seed", [0.01, 0.03, 0.1, 0.3], [0]),
+                              ("4 learning rates x 3 seeds", [0.01, 0.03, 0.1, 0.3], [0, 1, 2])):
+        runs = [sr.setup(jax.random.key(seed), "sgd", lr) for lr in lrs for seed in seeds]
+        opt = runs[0][1]
+        epoch = make_epoch(sr.concise_loss, opt, batch_size=256, has_aux=True)
+        single = jax.jit(epoch)
+        sequential = sum(timed(single, p, s, k, train) for p, _, s, k in runs)
+        vmapped = jax.jit(jax.vmap(epoch, in_axes=(0, 0, 0, None)))
+        together = timed(vmapped, stack([r[0] for r in runs]), stack([r[2] for r in runs]),
+                         jnp.stack([r[3] for r in runs]), train)
+        out[label] = {"models": len(runs), "sequential_s": sequential, "vmapped_s": together,
+                      "speedup": sequential / together}
+    log(f"sweep: {json.dumps(out)}")
+    return out
+
+
 def cli(args, tfds_dir: Path) -> dict:
     """`python -m jaxlin.train` with its defaults, end to end, as a user runs it (data prepared):
     first with an empty compile cache (cold), then again with the cache it left (warm)."""
     out = {}
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as tmp:
         for run in ("cold", "warm"):
+            run_dir = Path(tmp) / run
             cmd = [sys.executable, "-m", "jaxlin.train", "--data-dir", str(args.data_dir),
-                   "--tfds-dir", str(tfds_dir), "--output-dir", tmp] + (["--epochs", "3"] if args.quick else [])
+                   "--tfds-dir", str(tfds_dir), "--output-dir", str(run_dir)] + (["--epochs", "3"] if args.quick else [])
             start = time.perf_counter()
             done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env={**os.environ, "XDG_CACHE_HOME": cache})
             wall = time.perf_counter() - start
-            metrics = json.loads((Path(tmp) / "metrics.json").read_text()) if done.returncode == 0 else {}
+            if done.returncode != 0:
+                raise RuntimeError(f"python -m jaxlin.train failed ({run} run):\n{done.stderr[-2000:]}")
+            metrics = json.loads((run_dir / "metrics.json").read_text())
             out[run] = {"wall_s": wall, "returncode": done.returncode,
                         **{k: metrics.get(k) for k in ("load_s", "first_epoch_s", "steady_epoch_s", "total_s")},
                         "test_accuracy": metrics.get("final", {}).get("test_accuracy")}
@@ -204,6 +244,11 @@ def markdown(results: dict) -> str:
                   "\n| examples (batch 256) | " + " | ".join(map(str, s["num_examples"])) + " |",
                   "|---" * (len(s["num_examples"]) + 1) + "|",
                   "| ms/epoch | " + " | ".join(f"{t * 1e3:.1f}" for t in s["num_examples"].values()) + " |"]
+    if "sweep" in results:
+        lines += ["\n## sweeps: N models in one vmapped epoch against N epochs one after another\n",
+                  "| sweep | models | sequential s/epoch | vmapped s/epoch | speed-up |", "| --- | --- | --- | --- | --- |"]
+        for label, r in results["sweep"].items():
+            lines.append(f"| {label} | {r['models']} | {r['sequential_s']:.3f} | {r['vmapped_s']:.3f} | {r['speedup']:.2f}× |")
     if "cli" in results:
         lines += ["\n## `python -m jaxlin.train` with its defaults, end to end\n",
                   "| compile cache | wall s (import, load, compile, train, write) | load s | first epoch s (with compile) | steady ms/epoch | test acc |",
@@ -234,7 +279,7 @@ def main(argv=None) -> int:
     from jaxlin.atomic import write_atomically, write_json
     import jax
 
-    sections = args.only or ["peers", "pipeline", "scaling", "cli"]
+    sections = args.only or ["peers", "pipeline", "scaling", "sweep", "cli"]
     results = {"machine": f"{os.cpu_count()} CPU cores, {jax.devices()[0].platform}, jax {jax.__version__}",
                "epochs": args.epochs, "quick": args.quick}
     with tempfile.TemporaryDirectory() as tfds_dir:

@@ -6,6 +6,7 @@ vmap. The scratch path uses jaxlin's own `squared_loss` and `sgd`; the concise p
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import jax
@@ -16,6 +17,7 @@ from jaxlin.affine import Params, affine, init_affine
 from jaxlin.losses import squared_loss
 from jaxlin.optim import make_optimizer
 from jaxlin.synthetic import synthetic_data
+from jaxlin.sweep import SweepResult, stack, sweep
 from jaxlin.training import FitResult, fit
 
 TRUE_W = (2.0, -3.4)
@@ -42,31 +44,68 @@ def full_data_loss(params: Params, data: tuple[jax.Array, jax.Array]) -> dict[st
     return {"full_loss": scratch_loss(params, data)}
 
 
-def train_linear_regression(
-    key: jax.Array, *, implementation: Literal["scratch", "concise"] = "scratch",
-    optimizer: str | None = None, learning_rate: float = 0.03, batch_size: int = 10,
-    num_epochs: int = 3, num_examples: int = 1000,
-    true_w: tuple[float, ...] = TRUE_W, true_b: float = TRUE_B, on_epoch=None,
-) -> tuple[FitResult, dict[str, float]]:
-    """The book's experiment: fit w, b to `synthetic_data` and report how far they are from the truth.
-
-    Returns the FitResult and {"w_error": max|w − w_true|, "b_error": |b − b_true|}.
-    """
-    if implementation not in ("scratch", "concise"):
-        raise ValueError(f"implementation must be 'scratch' or 'concise', got {implementation!r}.")
-    optimizer = optimizer or ("scratch-sgd" if implementation == "scratch" else "sgd")
-    loss = scratch_loss if implementation == "scratch" else concise_loss
+def setup(key: jax.Array, optimizer: str, learning_rate: float, num_examples: int = 1000,
+          true_w: tuple[float, ...] = TRUE_W, true_b: float = TRUE_B):
+    """A run's starting point from its key: (data, params, optimizer, opt_state, shuffle_key)."""
     w_true = jnp.asarray(true_w, jnp.float32)
     data_key, init_key, shuffle_key = jax.random.split(key, 3)
     data = synthetic_data(data_key, w_true, true_b, num_examples)
     params = init_affine(init_key, w_true.shape[0], 1)
-    result = fit(
-        params, loss, make_optimizer(optimizer, learning_rate), data, key=shuffle_key,
-        batch_size=batch_size, num_epochs=num_epochs, eval_fn=full_data_loss, eval_data=data,
-        on_epoch=on_epoch,
-    )
-    errors = {
-        "w_error": float(jnp.abs(result.params["w"][:, 0] - w_true).max()),
-        "b_error": float(jnp.abs(result.params["b"][0] - true_b)),
+    opt = make_optimizer(optimizer, learning_rate)
+    return data, params, opt, opt.init(params), shuffle_key
+
+
+def _resolve(implementation: str, optimizer: str | None):
+    if implementation not in ("scratch", "concise"):
+        raise ValueError(f"implementation must be 'scratch' or 'concise', got {implementation!r}.")
+    loss = scratch_loss if implementation == "scratch" else concise_loss
+    return loss, optimizer or ("scratch-sgd" if implementation == "scratch" else "sgd")
+
+
+def estimation_errors(params: Params, true_w=TRUE_W, true_b: float = TRUE_B) -> dict[str, float]:
+    """{"w_error": max|w − w_true|, "b_error": |b − b_true|}."""
+    return {
+        "w_error": float(jnp.abs(params["w"][:, 0] - jnp.asarray(true_w)).max()),
+        "b_error": float(jnp.abs(params["b"][0] - true_b)),
     }
-    return result, errors
+
+
+def train_linear_regression(
+    key: jax.Array, *, implementation: Literal["scratch", "concise"] = "scratch",
+    optimizer: str | None = None, learning_rate: float = 0.03, batch_size: int = 10,
+    num_epochs: int = 3, num_examples: int = 1000,
+    true_w: tuple[float, ...] = TRUE_W, true_b: float = TRUE_B,
+    params: Params | None = None, opt_state=None, **fit_kwargs,
+) -> tuple[FitResult, dict[str, float]]:
+    """The book's experiment: fit w, b to `synthetic_data` and report how far they are from the truth.
+
+    Returns the FitResult and `estimation_errors`. To continue a run, pass its params, opt_state and
+    start_epoch; other keyword arguments (on_epoch, mesh, ...) go to `jaxlin.fit`.
+    """
+    loss, optimizer = _resolve(implementation, optimizer)
+    data, init_params, opt, init_state, shuffle_key = setup(key, optimizer, learning_rate, num_examples, true_w, true_b)
+    result = fit(
+        init_params if params is None else params, loss, opt, data, key=shuffle_key,
+        batch_size=batch_size, num_epochs=num_epochs, eval_fn=full_data_loss, eval_data=data,
+        opt_state=init_state if opt_state is None else opt_state, **fit_kwargs,
+    )
+    return result, estimation_errors(result.params, true_w, true_b)
+
+
+def sweep_linear_regression(
+    *, seeds: Sequence[int], learning_rates: Sequence[float],
+    implementation: Literal["scratch", "concise"] = "scratch", optimizer: str | None = None,
+    batch_size: int = 10, num_epochs: int = 3, num_examples: int = 1000, on_epoch=None,
+) -> tuple[list[dict], SweepResult]:
+    """Every (learning rate, seed) pair in one vmapped, compiled epoch; model m is the same run as
+    train_linear_regression(jax.random.key(seed), learning_rate=lr, ...), its own data included."""
+    loss, optimizer = _resolve(implementation, optimizer)
+    configs = [{"lr": lr, "seed": seed} for lr in learning_rates for seed in seeds]
+    runs = [setup(jax.random.key(c["seed"]), optimizer, c["lr"], num_examples) for c in configs]
+    data = stack([r[0] for r in runs])
+    result = sweep(
+        stack([r[1] for r in runs]), loss, runs[0][2], stack([r[3] for r in runs]), data,
+        keys=jnp.stack([r[4] for r in runs]), batch_size=batch_size, num_epochs=num_epochs,
+        eval_fn=full_data_loss, eval_data=data, data_per_model=True, on_epoch=on_epoch,
+    )
+    return configs, result

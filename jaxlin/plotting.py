@@ -73,3 +73,27 @@ def prediction_grid(images, true_labels: Sequence[str], predicted_labels: Sequen
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+def plot_sweep(runs: Sequence[dict], path: str | os.PathLike | None = None, metric: str = "loss",
+               title: str | None = None):
+    """One curve of `metric` per run of a sweep (runs: [{"lr", "seed", "history"}, ...]), coloured
+    by learning rate, on a log scale: the book's "how fast does the loss drop for each learning rate"."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    rates = sorted({r["lr"] for r in runs})
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(rates)))
+    labelled = set()
+    for r in runs:
+        values = np.asarray(r["history"][metric], float)
+        label = None if r["lr"] in labelled else f"lr {r['lr']}"  # one legend entry per learning rate
+        labelled.add(r["lr"])
+        ax.plot(range(1, len(values) + 1), values, color=colours[rates.index(r["lr"])], marker="o",
+                markersize=2, alpha=0.8, label=label)
+    ax.set(xlabel="epoch", ylabel=metric, yscale="log")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    if path is not None:
+        save_figure(fig, path)
+    return fig

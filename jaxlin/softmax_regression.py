@@ -8,6 +8,7 @@ log-sum-exp cross-entropy, which cannot overflow.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import jax
@@ -20,6 +21,7 @@ from jaxlin.losses import cross_entropy
 from jaxlin.metrics import evaluate
 from jaxlin.optim import make_optimizer
 from jaxlin.softmax import naive_softmax
+from jaxlin.sweep import SweepResult, stack, sweep
 from jaxlin.training import FitResult, fit
 
 NUM_INPUTS = 28 * 28
@@ -69,26 +71,62 @@ def evaluate_split(params: Params, data: Batch, batch_size: int = 2048) -> dict[
     return evaluate(_per_example_test_metrics, params, data, batch_size=batch_size)
 
 
+def setup(key: jax.Array, optimizer: str, learning_rate: float):
+    """A run's starting point from its key: (params, optimizer, opt_state, shuffle_key)."""
+    init_key, shuffle_key = jax.random.split(key)
+    params = init_softmax_regression(init_key)
+    opt = make_optimizer(optimizer, learning_rate)
+    return params, opt, opt.init(params), shuffle_key
+
+
+def _default_optimizer(implementation: str, optimizer: str | None) -> str:
+    if implementation not in ("scratch", "concise"):
+        raise ValueError(f"implementation must be 'scratch' or 'concise', got {implementation!r}.")
+    return optimizer or ("scratch-sgd" if implementation == "scratch" else "sgd")
+
+
+def _loss(implementation: str):
+    return scratch_loss if implementation == "scratch" else concise_loss
+
+
 def train_softmax_regression(
     key: jax.Array, train: Batch, test: Batch, *,
     implementation: Literal["scratch", "concise"] = "concise", optimizer: str | None = None,
     learning_rate: float = 0.1, batch_size: int = 256, num_epochs: int = 10,
-    params: Params | None = None, on_epoch=None, **fit_kwargs,
+    params: Params | None = None, opt_state=None, **fit_kwargs,
 ) -> FitResult:
     """The book's `train_ch3`: per epoch, train loss and accuracy and test accuracy in the history.
 
     `optimizer` defaults to the scratch `sgd` for the scratch path and `optax.sgd` for the concise.
-    Extra keyword arguments (opt_state, start_epoch) go to `jaxlin.fit`, e.g. to resume a run.
+    To continue a run, pass its params, opt_state and start_epoch; other keyword arguments
+    (on_epoch, mesh, ...) go to `jaxlin.fit`.
     """
-    if implementation not in ("scratch", "concise"):
-        raise ValueError(f"implementation must be 'scratch' or 'concise', got {implementation!r}.")
-    optimizer = optimizer or ("scratch-sgd" if implementation == "scratch" else "sgd")
-    init_key, shuffle_key = jax.random.split(key)
-    if params is None:
-        params = init_softmax_regression(init_key)
+    optimizer = _default_optimizer(implementation, optimizer)
+    init_params, opt, init_state, shuffle_key = setup(key, optimizer, learning_rate)
     return fit(
-        params, scratch_loss if implementation == "scratch" else concise_loss,
-        make_optimizer(optimizer, learning_rate), train, key=shuffle_key, batch_size=batch_size,
-        num_epochs=num_epochs, has_aux=True, eval_fn=evaluate_split, eval_data=test,
-        on_epoch=on_epoch, **fit_kwargs,
+        init_params if params is None else params, _loss(implementation), opt, train,
+        key=shuffle_key, batch_size=batch_size, num_epochs=num_epochs, has_aux=True,
+        eval_fn=evaluate_split, eval_data=test,
+        opt_state=init_state if opt_state is None else opt_state, **fit_kwargs,
     )
+
+
+def sweep_softmax_regression(
+    train: Batch, test: Batch, *, seeds: Sequence[int], learning_rates: Sequence[float],
+    implementation: Literal["scratch", "concise"] = "concise", optimizer: str | None = None,
+    batch_size: int = 256, num_epochs: int = 10, on_epoch=None,
+) -> tuple[list[dict], SweepResult]:
+    """Every (learning rate, seed) pair trained together in one vmapped, compiled epoch.
+
+    Returns the configurations [{"lr", "seed"}, ...] and the SweepResult, model m being the
+    same run as train_softmax_regression(jax.random.key(seed), ..., learning_rate=lr).
+    """
+    optimizer = _default_optimizer(implementation, optimizer)
+    configs = [{"lr": lr, "seed": seed} for lr in learning_rates for seed in seeds]
+    runs = [setup(jax.random.key(c["seed"]), optimizer, c["lr"]) for c in configs]
+    result = sweep(
+        stack([r[0] for r in runs]), _loss(implementation), runs[0][1], stack([r[2] for r in runs]),
+        train, keys=jnp.stack([r[3] for r in runs]), batch_size=batch_size, num_epochs=num_epochs,
+        has_aux=True, eval_fn=evaluate_split, eval_data=test, on_epoch=on_epoch,
+    )
+    return configs, result

@@ -31,6 +31,12 @@ def _positive(kind):
     return parse
 
 
+def _list_of(parse):
+    def parse_list(text: str):
+        return [parse(part) for part in text.split(",") if part.strip()] or parse(text)
+    return parse_list
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m jaxlin.train",
@@ -49,13 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "concise: the stable optax loss and optimizers")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=None,
                    help="default: scratch-sgd with --impl scratch, sgd with --impl concise")
-    p.add_argument("--lr", type=_positive(float), default=None,
-                   help="learning rate (default: 0.1 for softmax, 0.03 for linreg)")
+    p.add_argument("--lr", type=_list_of(_positive(float)), default=None,
+                   help="learning rate, or a comma-separated list to sweep, e.g. 0.01,0.03,0.1 "
+                        "(default: 0.1 for softmax, 0.03 for linreg)")
     p.add_argument("--batch-size", type=_positive(int), default=None,
                    help="minibatch size (default: 256 for softmax, 10 for linreg)")
     p.add_argument("--epochs", type=_positive(int), default=None,
                    help="number of epochs (default: 10 for softmax, 3 for linreg)")
     p.add_argument("--seed", type=int, default=0, help="PRNG seed for initialisation and shuffling")
+    p.add_argument("--seeds", type=_list_of(int), default=None,
+                   help="comma-separated seeds to sweep, e.g. 0,1,2 (instead of --seed). Several learning "
+                        "rates and/or seeds train together, vmapped in one compiled call")
     p.add_argument("--data-dir", type=Path, default=None,
                    help="folder with the four Fashion-MNIST files (train-images-idx3-ubyte.gz, ...)")
     p.add_argument("--tfds-dir", type=Path, default=None,
@@ -63,23 +73,40 @@ def build_parser() -> argparse.ArgumentParser:
                         "~/tensorflow_datasets)")
     p.add_argument("--output-dir", type=Path, default=None,
                    help="where results go (default: runs/<time>-<model>-<impl>)")
-    p.add_argument("--no-plots", action="store_true", help="skip curves.png and predictions.png")
+    p.add_argument("--devices", type=_positive(int), default=None,
+                   help="split each minibatch across this many local devices, data parallel (default: all; "
+                        "the batch size must be a multiple of it)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run whose checkpoint.npz is in --output-dir (saved after every epoch)")
+    p.add_argument("--debug-nans", action="store_true",
+                   help="turn on jax_debug_nans: stop at the first operation that makes a NaN")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--no-compile-cache", action="store_true",
                    help="do not keep compiled XLA programs in $XDG_CACHE_HOME/jaxlin/xla (~/.cache/jaxlin/xla), "
                         "which saves a few seconds of compiling on every later run")
     return p
 
 
-def resolve(args: argparse.Namespace) -> argparse.Namespace:
-    """Fill the model-specific defaults and the output folder."""
+def resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """Fill the model-specific defaults and the output folder; refuse combinations that do not go."""
     for name, value in DEFAULTS[args.model].items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    args.learning_rates = args.lr if isinstance(args.lr, list) else [args.lr]
+    args.seeds = args.seeds if isinstance(args.seeds, list) else [args.seed if args.seeds is None else args.seeds]
+    args.sweep = len(args.learning_rates) * len(args.seeds) > 1
+    args.lr, args.seed = args.learning_rates[0], args.seeds[0]
     if args.optimizer is None:
         args.optimizer = "scratch-sgd" if args.impl == "scratch" else "sgd"
+    if args.sweep and (args.resume or (args.devices or 1) > 1):
+        parser.error("a sweep (several --lr or --seeds) runs on one device and cannot --resume; "
+                     "drop --devices/--resume or sweep one value")
+    if args.resume and args.output_dir is None:
+        parser.error("--resume needs --output-dir: the folder of the run to continue")
     if args.output_dir is None:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-        args.output_dir = Path("runs") / f"{stamp}-{args.model}-{args.impl}"
+        kind = "sweep" if args.sweep else args.impl
+        args.output_dir = Path("runs") / f"{stamp}-{args.model}-{kind}"
     return args
 
 
@@ -88,7 +115,8 @@ def config_of(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = resolve(build_parser().parse_args(argv))
+    parser = build_parser()
+    args = resolve(parser, parser.parse_args(argv))
     from jaxlin.runs import RunError, run  # imports JAX: after --help and option errors
 
     try:
@@ -96,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     except RunError as err:
         print(f"python -m jaxlin.train: error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"\ninterrupted. Continue with: python -m jaxlin.train --resume --output-dir {args.output_dir} "
+              "(and the same options)", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -13,7 +13,7 @@ def test_bench_quick_writes_results(real_source, tmp_path):
         capture_output=True, text=True, cwd=REPO)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
-    assert {"peers", "pipeline", "scaling", "cli"} <= set(results)
+    assert {"peers", "pipeline", "scaling", "sweep", "cli"} <= set(results)
     names = {r["name"] for r in results["peers"]["softmax"]}
     assert {"jaxlin-concise", "jaxlin-scratch", "numpy"} <= names
     for row in results["peers"]["softmax"]:

@@ -26,7 +26,8 @@ def test_softmax_run_writes_everything(tiny_source, tmp_path, capsys):
     assert code == 0
     assert stdout.count("epoch ") == 3 and "epoch 3/3" in stdout and "test acc" in stdout
     assert "done in" in stdout
-    assert {p.name for p in out.iterdir()} == {"metrics.json", "curves.png", "predictions.png", "params.npz"}
+    assert {p.name for p in out.iterdir()} == {"metrics.json", "curves.png", "predictions.png", "params.npz",
+                                               "checkpoint.npz"}
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["epochs"] == 3 and metrics["config"]["optimizer"] == "sgd"
     assert len(metrics["history"]["loss"]) == 3

@@ -1,0 +1,84 @@
+"""Checkpoints every epoch, --resume, interruption, refusals, determinism, --debug-nans."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from jaxlin import runs
+from jaxlin.train import main
+
+
+def _args(tiny_source, tmp_path, out, *extra):
+    return ["--data-dir", str(tiny_source), "--tfds-dir", str(tmp_path / "tfds"), "--batch-size", "16",
+            "--lr", "0.5", "--no-plots", "--no-compile-cache", "--output-dir", str(out), *extra]
+
+
+def _same_params(a, b):
+    with np.load(a) as x, np.load(b) as y:
+        keys = [k for k in x.files if k.startswith("params")]
+        return bool(keys) and all(np.array_equal(x[k], y[k]) for k in keys)
+
+
+def test_interrupted_then_resumed_equals_uninterrupted(tiny_source, tmp_path, monkeypatch, capsys):
+    assert main(_args(tiny_source, tmp_path, tmp_path / "whole", "--epochs", "4")) == 0
+
+    original = runs.Progress.__call__
+
+    def ctrl_c_after_epoch_2(self, epoch, *rest):
+        original(self, epoch, *rest)
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(runs.Progress, "__call__", ctrl_c_after_epoch_2)
+    assert main(_args(tiny_source, tmp_path, tmp_path / "cut", "--epochs", "4")) == 130
+    assert "--resume" in capsys.readouterr().err
+    assert not (tmp_path / "cut" / "metrics.json").exists()
+    monkeypatch.setattr(runs.Progress, "__call__", original)
+
+    assert main(_args(tiny_source, tmp_path, tmp_path / "cut", "--epochs", "4", "--resume")) == 0
+    assert "resuming after epoch 2" in capsys.readouterr().out
+    assert _same_params(tmp_path / "cut" / "params.npz", tmp_path / "whole" / "params.npz")
+    whole = json.loads((tmp_path / "whole" / "metrics.json").read_text())["history"]
+    cut = json.loads((tmp_path / "cut" / "metrics.json").read_text())["history"]
+    assert cut == whole and len(cut["loss"]) == 4
+
+
+def test_refusals_leave_the_checkpoint_untouched(tiny_source, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(_args(tiny_source, tmp_path, out, "--epochs", "2")) == 0
+    checkpoint = out / "checkpoint.npz"
+    before = checkpoint.read_bytes()
+    assert main(_args(tiny_source, tmp_path, out, "--epochs", "3")) == 1
+    assert "already holds a run" in capsys.readouterr().err
+    assert main(_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume", "--seed", "7")) == 1
+    assert "made with seed 0 (now 7)" in capsys.readouterr().err
+    assert main(_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume", "--optimizer", "adam")) == 1
+    assert "optimizer sgd (now adam)" in capsys.readouterr().err
+    assert checkpoint.read_bytes() == before
+    checkpoint.write_bytes(before[: len(before) // 2])
+    assert main(_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume")) == 1
+    assert "corrupt or truncated" in capsys.readouterr().err
+    assert checkpoint.read_bytes() == before[: len(before) // 2]
+
+
+def test_two_runs_with_one_seed_are_identical(tiny_source, tmp_path):
+    for name in ("a", "b"):
+        assert main(_args(tiny_source, tmp_path, tmp_path / name, "--epochs", "3", "--seed", "5")) == 0
+    assert _same_params(tmp_path / "a" / "params.npz", tmp_path / "b" / "params.npz")
+    histories = [json.loads((tmp_path / n / "metrics.json").read_text())["history"] for n in ("a", "b")]
+    assert histories[0] == histories[1]
+
+
+@pytest.mark.parametrize("debug_nans", [False, True])
+def test_divergence_stops_with_the_epoch(tmp_path, debug_nans):
+    argv = [sys.executable, "-m", "jaxlin.train", "--model", "linreg", "--lr", "80", "--epochs", "10",
+            "--no-plots", "--no-compile-cache", "--output-dir", str(tmp_path)]
+    done = subprocess.run(argv + (["--debug-nans"] if debug_nans else []), capture_output=True, text=True)
+    assert done.returncode == 1
+    if debug_nans:
+        assert "--debug-nans stopped at the first NaN" in done.stderr
+    else:
+        assert "in epoch" in done.stderr and "Traceback" not in done.stderr
