@@ -2,7 +2,8 @@
 
 By default it trains softmax regression on Fashion-MNIST the concise way with the book's settings
 (SGD, learning rate 0.1, batch 256, 10 epochs), prints one line per epoch and a summary, and writes
-metrics.json, curves.png, predictions.png and params.npz into the output folder.
+metrics.json, curves.png, predictions.png, params.npz and (after every epoch) checkpoint.npz into
+the output folder. Several --lr or --seeds values make a sweep; --devices trains data parallel.
 """
 from __future__ import annotations
 
