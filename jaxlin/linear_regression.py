@@ -17,7 +17,7 @@ from jaxlin.affine import Params, affine, init_affine
 from jaxlin.losses import squared_loss
 from jaxlin.optim import make_optimizer
 from jaxlin.synthetic import synthetic_data
-from jaxlin.sweep import SweepResult, stack, sweep
+from jaxlin.sweep import SweepResult, grid, stack, sweep
 from jaxlin.training import FitResult, fit
 
 TRUE_W = (2.0, -3.4)
@@ -100,7 +100,7 @@ def sweep_linear_regression(
     """Every (learning rate, seed) pair in one vmapped, compiled epoch; model m is the same run as
     train_linear_regression(jax.random.key(seed), learning_rate=lr, ...), its own data included."""
     loss, optimizer = _resolve(implementation, optimizer)
-    configs = [{"lr": lr, "seed": seed} for lr in learning_rates for seed in seeds]
+    configs = grid(learning_rates, seeds)
     runs = [setup(jax.random.key(c["seed"]), optimizer, c["lr"], num_examples) for c in configs]
     data = stack([r[0] for r in runs])
     result = sweep(

@@ -21,6 +21,7 @@ from jaxlin import softmax_regression as softreg
 from jaxlin.atomic import write_json
 from jaxlin.checkpoint import CheckpointError, load_checkpoint, load_metadata, save_checkpoint
 from jaxlin.data import DataError, load_fashion_mnist, text_labels, to_device
+from jaxlin.sweep import grid
 from jaxlin.training import TrainingDiverged
 
 COLUMNS = {"loss": "loss", "full_loss": "full-data loss", "accuracy": "train acc",
@@ -198,6 +199,9 @@ def _resume(path: Path, config: dict, task) -> tuple:
         trees, meta = load_checkpoint(path, templates)
     except CheckpointError as err:
         raise RunError(f"Cannot resume: {err} It was left untouched; move it away to start afresh.") from None
+    if not np.array_equal(trees["key"], templates["key"]):
+        raise RunError(f"Cannot resume: {path} holds another PRNG key than seed {config['seed']} gives; "
+                       "it was left untouched.")
     print(f"resuming after epoch {meta['epoch'] + 1} from {path}")
     return trees["params"], trees["opt_state"], meta["epoch"] + 1, meta["history"]
 
@@ -221,7 +225,8 @@ def _run_single(args, config: dict, task) -> dict:
             result = task.train(params=params, opt_state=opt_state, start_epoch=start_epoch,
                                 num_epochs=args.epochs - start_epoch, on_epoch=progress, mesh=_mesh(args))
         except TrainingDiverged as err:
-            raise RunError(f"{err} The checkpoint holds the last good epoch.") from None
+            saved = progress.epoch_seconds or start_epoch
+            raise RunError(f"{err}{' The checkpoint holds the last good epoch.' if saved else ''}") from None
         except FloatingPointError as err:  # from jax_debug_nans
             raise RunError(f"--debug-nans stopped at the first NaN: {str(err).splitlines()[0]}") from None
         except ValueError as err:
@@ -242,11 +247,11 @@ def _run_single(args, config: dict, task) -> dict:
 
 def _run_sweep(args, config: dict, task) -> dict:
     out: Path = args.output_dir
-    configs = [{"lr": lr, "seed": seed} for lr in args.learning_rates for seed in args.seeds]
+    configs = grid(args.learning_rates, args.seeds)
     print(f"sweep: {len(configs)} models ({len(args.learning_rates)} learning rates x {len(args.seeds)} seeds), "
           "trained together in one vmapped, compiled epoch")
     progress = SweepProgress(args.epochs, configs)
-    configs, result = task.sweep(progress)
+    _, result = task.sweep(progress)
     runs = []
     print(f"{'lr':>10} {'seed':>5}  final")
     for config_m, history, diverged in zip(configs, result.histories, result.diverged):

@@ -21,7 +21,7 @@ from jaxlin.losses import cross_entropy
 from jaxlin.metrics import evaluate
 from jaxlin.optim import make_optimizer
 from jaxlin.softmax import naive_softmax
-from jaxlin.sweep import SweepResult, stack, sweep
+from jaxlin.sweep import SweepResult, grid, stack, sweep
 from jaxlin.training import FitResult, fit
 
 NUM_INPUTS = 28 * 28
@@ -122,7 +122,7 @@ def sweep_softmax_regression(
     same run as train_softmax_regression(jax.random.key(seed), ..., learning_rate=lr).
     """
     optimizer = _default_optimizer(implementation, optimizer)
-    configs = [{"lr": lr, "seed": seed} for lr in learning_rates for seed in seeds]
+    configs = grid(learning_rates, seeds)
     runs = [setup(jax.random.key(c["seed"]), optimizer, c["lr"]) for c in configs]
     result = sweep(
         stack([r[0] for r in runs]), _loss(implementation), runs[0][1], stack([r[2] for r in runs]),

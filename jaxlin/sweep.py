@@ -26,6 +26,11 @@ class SweepResult(NamedTuple):
     diverged: list[int | None]  # per model: the 1-based epoch whose loss was NaN/inf, or None
 
 
+def grid(learning_rates: Sequence[float], seeds: Sequence[int]) -> list[dict]:
+    """Every (learning rate, seed) pair, learning rate major: [{"lr": ..., "seed": ...}, ...]."""
+    return [{"lr": lr, "seed": seed} for lr in learning_rates for seed in seeds]
+
+
 def stack(trees: Sequence[Any]) -> Any:
     """Stack pytrees of the same structure along a new leading axis."""
     return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *trees)

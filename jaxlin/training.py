@@ -22,7 +22,6 @@ from jaxlin.minibatch import batch_indices, take_examples
 LossFn = Callable[[Any, Any], Any]
 # eval_fn(params, eval_data) -> {name: scalar}, computed at the end of every epoch.
 EvalFn = Callable[[Any, Any], Mapping[str, jax.Array]]
-Metrics = dict[str, jax.Array]
 
 
 class TrainingDiverged(FloatingPointError):

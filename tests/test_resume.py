@@ -1,6 +1,5 @@
 """Checkpoints every epoch, --resume, interruption, refusals, determinism, --debug-nans."""
 import json
-import os
 import subprocess
 import sys
 
@@ -82,3 +81,15 @@ def test_divergence_stops_with_the_epoch(tmp_path, debug_nans):
         assert "--debug-nans stopped at the first NaN" in done.stderr
     else:
         assert "in epoch" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_checkpoint_with_another_key_is_refused(tiny_source, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(_args(tiny_source, tmp_path, out, "--epochs", "1")) == 0
+    path = out / "checkpoint.npz"
+    with np.load(path) as saved:
+        arrays = {k: saved[k] for k in saved.files}
+    arrays["key"] = arrays["key"] + 1  # same options, another PRNG key
+    np.savez(path, **arrays)
+    assert main(_args(tiny_source, tmp_path, out, "--epochs", "2", "--resume")) == 1
+    assert "another PRNG key" in capsys.readouterr().err

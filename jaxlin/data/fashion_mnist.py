@@ -11,7 +11,6 @@ from array_record.python.array_record_module import ArrayRecordReader
 from tensorflow_datasets.proto import tf_example_pb2
 
 from jaxlin.data import sources
-from jaxlin.data.errors import DataError
 from jaxlin.data.tfds_builder import JaxlinFashionMnist
 
 FASHION_MNIST_LABELS = (
