@@ -18,7 +18,7 @@ import optax
 from jaxlin.affine import Params, affine, init_affine
 from jaxlin.data.device import preprocess_images
 from jaxlin.losses import cross_entropy
-from jaxlin.metrics import evaluate
+from jaxlin.metrics import accuracy, evaluate
 from jaxlin.optim import make_optimizer
 from jaxlin.softmax import naive_softmax
 from jaxlin.sweep import SweepResult, grid, stack, sweep
@@ -40,7 +40,8 @@ def logits(params: Params, images: jax.Array) -> jax.Array:
     return jax.vmap(lambda x: affine(params, x.reshape(-1)))(pixels)
 
 
-def _accuracy(o: jax.Array, labels: jax.Array) -> jax.Array:
+def _correct(o: jax.Array, labels: jax.Array) -> jax.Array:
+    """Per example: 1.0 where the highest logit is the true class (`evaluate` averages it)."""
     return (o.argmax(-1) == labels).astype(jnp.float32)
 
 
@@ -48,7 +49,7 @@ def scratch_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict[str, jax
     """The book's loss: cross_entropy(naive_softmax(o), y), batch mean; aux: train accuracy."""
     images, labels = batch
     o = logits(params, images)
-    return cross_entropy(naive_softmax(o), labels).mean(), {"accuracy": _accuracy(o, labels).mean()}
+    return cross_entropy(naive_softmax(o), labels).mean(), {"accuracy": accuracy(o, labels)}
 
 
 def concise_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict[str, jax.Array]]:
@@ -56,14 +57,14 @@ def concise_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict[str, jax
     images, labels = batch
     o = logits(params, images)
     loss = optax.softmax_cross_entropy_with_integer_labels(o, labels).mean()
-    return loss, {"accuracy": _accuracy(o, labels).mean()}
+    return loss, {"accuracy": accuracy(o, labels)}
 
 
 def _per_example_test_metrics(params: Params, batch: Batch) -> dict[str, jax.Array]:
     images, labels = batch
     o = logits(params, images)
     return {"test_loss": optax.softmax_cross_entropy_with_integer_labels(o, labels),
-            "test_accuracy": _accuracy(o, labels)}
+            "test_accuracy": _correct(o, labels)}
 
 
 def evaluate_split(params: Params, data: Batch, batch_size: int = 2048) -> dict[str, jax.Array]:
