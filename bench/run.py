@@ -160,7 +160,7 @@ def sweep(args, tfds_dir: Path) -> dict:
 
     from jaxlin import load_fashion_mnist, make_epoch, to_device
     from jaxlin import softmax_regression as sr
-    from jaxlin.sweep import stack
+    from jaxlin.sweep import grid, stack
 
     train = to_device(*load_fashion_mnist("train", source_dir=args.data_dir, data_dir=tfds_dir))
 
@@ -176,15 +176,14 @@ def sweep(args, tfds_dir: Path) -> dict:
     out = {}
     for label, lrs, seeds in (("4 learning rates, 1 seed", [0.01, 0.03, 0.1, 0.3], [0]),
                               ("4 learning rates x 3 seeds", [0.01, 0.03, 0.1, 0.3], [0, 1, 2])):
-        runs = [sr.setup(jax.random.key(seed), "sgd", lr) for lr in lrs for seed in seeds]
-        opt = runs[0][1]
-        epoch = make_epoch(sr.concise_loss, opt, batch_size=256, has_aux=True)
+        starts = [sr.setup(jax.random.key(c["seed"]), "sgd", c["lr"]) for c in grid(lrs, seeds)]
+        epoch = make_epoch(sr.concise_loss, starts[0].optimizer, batch_size=256, has_aux=True)
         single = jax.jit(epoch)
-        sequential = sum(timed(single, p, s, k, train) for p, _, s, k in runs)
+        sequential = sum(timed(single, s.params, s.opt_state, s.shuffle_key, train) for s in starts)
         vmapped = jax.jit(jax.vmap(epoch, in_axes=(0, 0, 0, None)))
-        together = timed(vmapped, stack([r[0] for r in runs]), stack([r[2] for r in runs]),
-                         jnp.stack([r[3] for r in runs]), train)
-        out[label] = {"models": len(runs), "sequential_s": sequential, "vmapped_s": together,
+        together = timed(vmapped, stack([s.params for s in starts]), stack([s.opt_state for s in starts]),
+                         jnp.stack([s.shuffle_key for s in starts]), train)
+        out[label] = {"models": len(starts), "sequential_s": sequential, "vmapped_s": together,
                       "speedup": sequential / together}
     log(f"sweep: {json.dumps(out)}")
     return out

@@ -15,10 +15,10 @@ import optax
 
 from jaxlin.affine import Params, affine, init_affine
 from jaxlin.losses import squared_loss
-from jaxlin.optim import make_optimizer
+from jaxlin.optim import default_optimizer, make_optimizer
 from jaxlin.synthetic import synthetic_data
-from jaxlin.sweep import SweepResult, grid, stack, sweep
-from jaxlin.training import FitResult, fit
+from jaxlin.sweep import SweepResult, grid, stack, sweep_runs
+from jaxlin.training import FitResult, RunStart, fit
 
 TRUE_W = (2.0, -3.4)
 TRUE_B = 4.2
@@ -44,22 +44,18 @@ def full_data_loss(params: Params, data: tuple[jax.Array, jax.Array]) -> dict[st
     return {"full_loss": scratch_loss(params, data)}
 
 
+LOSSES = {"scratch": scratch_loss, "concise": concise_loss}
+
+
 def setup(key: jax.Array, optimizer: str, learning_rate: float, num_examples: int = 1000,
-          true_w: tuple[float, ...] = TRUE_W, true_b: float = TRUE_B):
-    """A run's starting point from its key: (data, params, optimizer, opt_state, shuffle_key)."""
+          true_w: tuple[float, ...] = TRUE_W, true_b: float = TRUE_B) -> RunStart:
+    """A run's starting point from its key: its data, parameters, optimizer and state, shuffle key."""
     w_true = jnp.asarray(true_w, jnp.float32)
     data_key, init_key, shuffle_key = jax.random.split(key, 3)
     data = synthetic_data(data_key, w_true, true_b, num_examples)
     params = init_affine(init_key, w_true.shape[0], 1)
     opt = make_optimizer(optimizer, learning_rate)
-    return data, params, opt, opt.init(params), shuffle_key
-
-
-def _resolve(implementation: str, optimizer: str | None):
-    if implementation not in ("scratch", "concise"):
-        raise ValueError(f"implementation must be 'scratch' or 'concise', got {implementation!r}.")
-    loss = scratch_loss if implementation == "scratch" else concise_loss
-    return loss, optimizer or ("scratch-sgd" if implementation == "scratch" else "sgd")
+    return RunStart(params, opt, opt.init(params), shuffle_key, data)
 
 
 def estimation_errors(params: Params, true_w=TRUE_W, true_b: float = TRUE_B) -> dict[str, float]:
@@ -82,12 +78,11 @@ def train_linear_regression(
     Returns the FitResult and `estimation_errors`. To continue a run, pass its params, opt_state and
     start_epoch; other keyword arguments (on_epoch, mesh, ...) go to `jaxlin.fit`.
     """
-    loss, optimizer = _resolve(implementation, optimizer)
-    data, init_params, opt, init_state, shuffle_key = setup(key, optimizer, learning_rate, num_examples, true_w, true_b)
+    start = setup(key, default_optimizer(implementation, optimizer), learning_rate, num_examples, true_w, true_b)
     result = fit(
-        init_params if params is None else params, loss, opt, data, key=shuffle_key,
-        batch_size=batch_size, num_epochs=num_epochs, eval_fn=full_data_loss, eval_data=data,
-        opt_state=init_state if opt_state is None else opt_state, **fit_kwargs,
+        start.params if params is None else params, LOSSES[implementation], start.optimizer, start.data,
+        key=start.shuffle_key, batch_size=batch_size, num_epochs=num_epochs, eval_fn=full_data_loss,
+        eval_data=start.data, opt_state=start.opt_state if opt_state is None else opt_state, **fit_kwargs,
     )
     return result, estimation_errors(result.params, true_w, true_b)
 
@@ -99,13 +94,12 @@ def sweep_linear_regression(
 ) -> tuple[list[dict], SweepResult]:
     """Every (learning rate, seed) pair in one vmapped, compiled epoch; model m is the same run as
     train_linear_regression(jax.random.key(seed), learning_rate=lr, ...), its own data included."""
-    loss, optimizer = _resolve(implementation, optimizer)
+    optimizer = default_optimizer(implementation, optimizer)
     configs = grid(learning_rates, seeds)
-    runs = [setup(jax.random.key(c["seed"]), optimizer, c["lr"], num_examples) for c in configs]
-    data = stack([r[0] for r in runs])
-    result = sweep(
-        stack([r[1] for r in runs]), loss, runs[0][2], stack([r[3] for r in runs]), data,
-        keys=jnp.stack([r[4] for r in runs]), batch_size=batch_size, num_epochs=num_epochs,
+    starts = [setup(jax.random.key(c["seed"]), optimizer, c["lr"], num_examples) for c in configs]
+    data = stack([s.data for s in starts])
+    result = sweep_runs(
+        starts, LOSSES[implementation], data, batch_size=batch_size, num_epochs=num_epochs,
         eval_fn=full_data_loss, eval_data=data, data_per_model=True, on_epoch=on_epoch,
     )
     return configs, result

@@ -57,11 +57,23 @@ def batch_indices(
     return full, rest
 
 
+def iter_batch_indices(
+    key: jax.Array | None, num_examples: int, batch_size: int, *, shuffle: bool = True,
+    drop_remainder: bool = False,
+) -> Iterator[jax.Array]:
+    """`batch_indices` one batch at a time, for Python loops: the full batches, then the rest."""
+    full, rest = batch_indices(key, num_examples, batch_size, shuffle=shuffle, drop_remainder=drop_remainder)
+    yield from full
+    if rest.size:
+        yield rest
+
+
 def take_examples(arrays: Any, idx: jax.Array) -> Any:
     """Gather the examples `idx` (i32[...]) from every array of the pytree `arrays`.
 
-    Each array is gathered as a 2-D [n, features] view (a free reshape) and reshaped back: XLA's
-    CPU gather of whole contiguous rows is about twice as fast as that of [n, 28, 28] blocks.
+    Each array is gathered as a 2-D [n, features] view (a free reshape) and reshaped back: on its
+    own, XLA's CPU gather of whole rows of Fashion-MNIST is about twice as fast as that of
+    [n, 28, 28] blocks (12.6 against 28 ms an epoch); inside a training epoch other costs dominate.
     """
     def take(a):
         rows = a.reshape(a.shape[0], -1)[idx]
@@ -87,6 +99,5 @@ def minibatches(
       The same pytree structure, each array indexed by one batch of example indices.
     """
     n = _checks.num_examples(arrays)
-    full, rest = batch_indices(key, n, batch_size, shuffle=shuffle, drop_remainder=drop_remainder)
-    for idx in list(full) + ([rest] if rest.size else []):
+    for idx in iter_batch_indices(key, n, batch_size, shuffle=shuffle, drop_remainder=drop_remainder):
         yield take_examples(arrays, idx)

@@ -113,14 +113,10 @@ def _softmax_task(args) -> SimpleNamespace:
             _plot_predictions(params, test, out / "predictions.png")
         return {}
 
-    def templates():
-        params, _, opt_state, _ = softreg.setup(key, args.optimizer, args.lr)
-        return params, opt_state
-
     return SimpleNamespace(
         extra={"load_s": load_s}, key=key,
         train=lambda **kw: softreg.train_softmax_regression(key, train, test, learning_rate=args.lr, **common, **kw),
-        templates=templates,
+        fresh_start=lambda: softreg.setup(key, args.optimizer, args.lr),
         sweep=lambda on_epoch: softreg.sweep_softmax_regression(
             train, test, seeds=args.seeds, learning_rates=args.learning_rates, num_epochs=args.epochs,
             on_epoch=on_epoch, **common),
@@ -137,14 +133,10 @@ def _linreg_task(args) -> SimpleNamespace:
         print(f"error in estimating w: {errors['w_error']:.2e}, in estimating b: {errors['b_error']:.2e}")
         return errors
 
-    def templates():
-        _, params, _, opt_state, _ = linreg.setup(key, args.optimizer, args.lr)
-        return params, opt_state
-
     return SimpleNamespace(
         extra={}, key=key,
         train=lambda **kw: linreg.train_linear_regression(key, learning_rate=args.lr, **common, **kw)[0],
-        templates=templates,
+        fresh_start=lambda: linreg.setup(key, args.optimizer, args.lr),
         sweep=lambda on_epoch: linreg.sweep_linear_regression(
             seeds=args.seeds, learning_rates=args.learning_rates, num_epochs=args.epochs,
             on_epoch=on_epoch, **common),
@@ -187,8 +179,8 @@ def _mesh(args):
 
 
 def _resume(path: Path, config: dict, task) -> tuple:
-    params, opt_state = task.templates()
-    templates = {"params": params, "opt_state": opt_state, "key": jax.random.key_data(task.key)}
+    start = task.fresh_start()  # the same run begun afresh: the structure to load into
+    templates = {"params": start.params, "opt_state": start.opt_state, "key": jax.random.key_data(task.key)}
     try:
         saved = load_metadata(path).get("run", {})
         different = [k for k in SAME_RUN if saved.get(k) != config[k]]

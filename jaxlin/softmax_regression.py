@@ -19,10 +19,10 @@ from jaxlin.affine import Params, affine, init_affine
 from jaxlin.data.device import preprocess_images
 from jaxlin.losses import cross_entropy
 from jaxlin.metrics import accuracy, evaluate
-from jaxlin.optim import make_optimizer
+from jaxlin.optim import default_optimizer, make_optimizer
 from jaxlin.softmax import naive_softmax
-from jaxlin.sweep import SweepResult, grid, stack, sweep
-from jaxlin.training import FitResult, fit
+from jaxlin.sweep import SweepResult, grid, sweep_runs
+from jaxlin.training import FitResult, RunStart, fit
 
 NUM_INPUTS = 28 * 28
 NUM_OUTPUTS = 10
@@ -72,22 +72,15 @@ def evaluate_split(params: Params, data: Batch, batch_size: int = 2048) -> dict[
     return evaluate(_per_example_test_metrics, params, data, batch_size=batch_size)
 
 
-def setup(key: jax.Array, optimizer: str, learning_rate: float):
-    """A run's starting point from its key: (params, optimizer, opt_state, shuffle_key)."""
+LOSSES = {"scratch": scratch_loss, "concise": concise_loss}
+
+
+def setup(key: jax.Array, optimizer: str, learning_rate: float) -> RunStart:
+    """A run's starting point from its key: parameters, optimizer and its state, shuffle key."""
     init_key, shuffle_key = jax.random.split(key)
     params = init_softmax_regression(init_key)
     opt = make_optimizer(optimizer, learning_rate)
-    return params, opt, opt.init(params), shuffle_key
-
-
-def _default_optimizer(implementation: str, optimizer: str | None) -> str:
-    if implementation not in ("scratch", "concise"):
-        raise ValueError(f"implementation must be 'scratch' or 'concise', got {implementation!r}.")
-    return optimizer or ("scratch-sgd" if implementation == "scratch" else "sgd")
-
-
-def _loss(implementation: str):
-    return scratch_loss if implementation == "scratch" else concise_loss
+    return RunStart(params, opt, opt.init(params), shuffle_key)
 
 
 def train_softmax_regression(
@@ -102,13 +95,12 @@ def train_softmax_regression(
     To continue a run, pass its params, opt_state and start_epoch; other keyword arguments
     (on_epoch, mesh, ...) go to `jaxlin.fit`.
     """
-    optimizer = _default_optimizer(implementation, optimizer)
-    init_params, opt, init_state, shuffle_key = setup(key, optimizer, learning_rate)
+    start = setup(key, default_optimizer(implementation, optimizer), learning_rate)
     return fit(
-        init_params if params is None else params, _loss(implementation), opt, train,
-        key=shuffle_key, batch_size=batch_size, num_epochs=num_epochs, has_aux=True,
+        start.params if params is None else params, LOSSES[implementation], start.optimizer, train,
+        key=start.shuffle_key, batch_size=batch_size, num_epochs=num_epochs, has_aux=True,
         eval_fn=evaluate_split, eval_data=test,
-        opt_state=init_state if opt_state is None else opt_state, **fit_kwargs,
+        opt_state=start.opt_state if opt_state is None else opt_state, **fit_kwargs,
     )
 
 
@@ -122,12 +114,11 @@ def sweep_softmax_regression(
     Returns the configurations [{"lr", "seed"}, ...] and the SweepResult, model m being the
     same run as train_softmax_regression(jax.random.key(seed), ..., learning_rate=lr).
     """
-    optimizer = _default_optimizer(implementation, optimizer)
+    optimizer = default_optimizer(implementation, optimizer)
     configs = grid(learning_rates, seeds)
-    runs = [setup(jax.random.key(c["seed"]), optimizer, c["lr"]) for c in configs]
-    result = sweep(
-        stack([r[0] for r in runs]), _loss(implementation), runs[0][1], stack([r[2] for r in runs]),
-        train, keys=jnp.stack([r[3] for r in runs]), batch_size=batch_size, num_epochs=num_epochs,
+    starts = [setup(jax.random.key(c["seed"]), optimizer, c["lr"]) for c in configs]
+    result = sweep_runs(
+        starts, LOSSES[implementation], train, batch_size=batch_size, num_epochs=num_epochs,
         has_aux=True, eval_fn=evaluate_split, eval_data=test, on_epoch=on_epoch,
     )
     return configs, result

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxlin import _checks
-from jaxlin.training import EvalFn, LossFn, epoch_key, make_epoch, run_epochs
+from jaxlin.training import EvalFn, LossFn, RunStart, epoch_key, make_epoch, run_epochs
 
 
 class SweepResult(NamedTuple):
@@ -74,3 +74,15 @@ def sweep(
     histories = [{name: [per_epoch[m] for per_epoch in values] for name, values in result.history.items()}
                  for m in range(num_models)]
     return SweepResult(result.params, result.opt_state, histories, diverged)
+
+
+def sweep_runs(starts: Sequence[RunStart], loss_fn: LossFn, data: Any, **kwargs) -> SweepResult:
+    """`sweep` over runs set up one by one: stacks their parameters, optimizer states and keys.
+
+    The optimizers must differ only in hyperparameters kept in their state (`make_optimizer`).
+    """
+    return sweep(
+        stack([s.params for s in starts]), loss_fn, starts[0].optimizer,
+        stack([s.opt_state for s in starts]), data, keys=jnp.stack([s.shuffle_key for s in starts]),
+        **kwargs,
+    )

@@ -12,7 +12,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from jaxlin.optim import OPTIMIZERS
+from jaxlin.optim import IMPLEMENTATIONS, OPTIMIZERS, default_optimizer
+from jaxlin.runs import RunError, run
 
 DEFAULTS = {  # the book's settings for each model
     "softmax": {"lr": 0.1, "batch_size": 256, "epochs": 10},
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=sorted(DEFAULTS), default="softmax",
                    help="softmax: softmax regression on Fashion-MNIST; linreg: linear regression on "
                         "synthetic data y = Xw + b + noise")
-    p.add_argument("--impl", choices=["concise", "scratch"], default="concise",
+    p.add_argument("--impl", choices=IMPLEMENTATIONS, default="concise",
                    help="scratch: the book's from-scratch softmax, cross-entropy and SGD; "
                         "concise: the stable optax loss and optimizers")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=None,
@@ -97,8 +98,7 @@ def resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argpar
     args.seeds = args.seeds if isinstance(args.seeds, list) else [args.seed if args.seeds is None else args.seeds]
     args.sweep = len(args.learning_rates) * len(args.seeds) > 1
     args.lr, args.seed = args.learning_rates[0], args.seeds[0]
-    if args.optimizer is None:
-        args.optimizer = "scratch-sgd" if args.impl == "scratch" else "sgd"
+    args.optimizer = default_optimizer(args.impl, args.optimizer)
     if args.sweep and (args.resume or (args.devices or 1) > 1):
         parser.error("a sweep (several --lr or --seeds) runs on one device and cannot --resume; "
                      "drop --devices/--resume or sweep one value")
@@ -118,8 +118,6 @@ def config_of(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = resolve(parser, parser.parse_args(argv))
-    from jaxlin.runs import RunError, run  # imports JAX: after --help and option errors
-
     try:
         run(args, config_of(args))
     except RunError as err:

@@ -28,6 +28,15 @@ class TrainingDiverged(FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
+class RunStart(NamedTuple):
+    """Where a run begins, all drawn from its key (see each model's `setup`)."""
+    params: Any
+    optimizer: optax.GradientTransformation
+    opt_state: Any
+    shuffle_key: jax.Array
+    data: Any = None  # when the run's data come from its key too (synthetic data)
+
+
 class FitResult(NamedTuple):
     params: Any
     opt_state: Any

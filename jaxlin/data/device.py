@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlin import _checks
-from jaxlin.minibatch import batch_indices, take_examples
+from jaxlin.minibatch import iter_batch_indices, take_examples
 
 
 def to_device(*arrays: np.ndarray) -> tuple[jax.Array, ...]:
@@ -50,6 +50,5 @@ def batches(
     For training, `jaxlin.fit` does the same inside one compiled epoch, which is much faster.
     """
     n = _checks.num_examples((images, labels))
-    full, rest = batch_indices(key, n, batch_size, shuffle=shuffle)
-    for idx in list(full) + ([rest] if rest.size else []):
+    for idx in iter_batch_indices(key, n, batch_size, shuffle=shuffle):
         yield _gather(images, labels, idx, resize)
