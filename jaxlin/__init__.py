@@ -1,23 +1,49 @@
-"""jaxlin: linear neural networks (Dive into Deep Learning, chapter 3) the JAX way."""
+"""jaxlin: linear neural networks (Dive into Deep Learning, chapter 3) the JAX way.
+
+`import jaxlin` loads jax and optax only; tensorflow-datasets and matplotlib are imported the
+first time a name that needs them (`load_fashion_mnist`, the plots) is used.
+"""
+import importlib
+
 from jaxlin.affine import affine, batched_affine, init_affine
-from jaxlin.checkpoint import CheckpointError, load_checkpoint, load_params, save_checkpoint
-from jaxlin.closed_form import lstsq
-from jaxlin.data import (
-    FASHION_MNIST_LABELS, DataError, batches, load_fashion_mnist, preprocess_images, text_labels, to_device,
+from jaxlin.checkpoint import (
+    CheckpointError, load_checkpoint, load_params, restore_state, save_checkpoint, save_state,
 )
-from jaxlin.linear_regression import sweep_linear_regression, train_linear_regression
+from jaxlin.closed_form import lstsq
+from jaxlin.config import Config, make_config
+from jaxlin.data import (
+    FASHION_MNIST_LABELS, DataError, Dataset, image_batches, load_dataset, preprocess_images,
+    synthetic_data, text_labels, to_device,
+)
+from jaxlin.experiment import sweep_model, train_model
 from jaxlin.losses import cross_entropy, huber_loss, softmax_cross_entropy, squared_loss
 from jaxlin.metrics import accuracy, evaluate
-from jaxlin.minibatch import batch_indices, minibatches
+from jaxlin.minibatch import minibatches
+from jaxlin.models import MODELS, get_model
 from jaxlin.optim import OPTIMIZERS, make_optimizer, sgd
+from jaxlin.order import batch_indices
 from jaxlin.parallel import data_parallel_mesh
-from jaxlin.plotting import plot_history, plot_sweep, prediction_grid, show_images
 from jaxlin.softmax import log_softmax, logsumexp, naive_softmax, softmax
-from jaxlin.softmax_regression import (
-    init_softmax_regression, logits, sweep_softmax_regression, train_softmax_regression,
+from jaxlin.sweep import SweepResult, stack, sweep, unstack
+from jaxlin.training import (
+    FitResult, TrainingDiverged, TrainState, epoch_key, fit, init_state, make_epoch, make_train_step,
+    train_epochs,
 )
-from jaxlin.sweep import SweepResult, sweep
-from jaxlin.synthetic import synthetic_data
-from jaxlin.training import FitResult, TrainingDiverged, epoch_key, fit, make_epoch, make_train_step
 
 __version__ = "0.1.0"
+
+_LAZY = {  # name -> the module that defines it, imported on first use (it needs tfds or matplotlib)
+    "load_fashion_mnist": "jaxlin.data.fashion_mnist",
+    "plot_history": "jaxlin.plotting", "plot_sweep": "jaxlin.plotting",
+    "prediction_grid": "jaxlin.plotting", "show_images": "jaxlin.plotting",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'jaxlin' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])

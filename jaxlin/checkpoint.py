@@ -1,8 +1,10 @@
-"""Save and load parameters (and whole training states) as .npz files, written atomically.
+"""Save and restore train states and parameters as .npz files, written atomically.
 
-A checkpoint stores each array of a pytree under its path (e.g. "params/w") plus a JSON record
-of metadata. `load_params` rebuilds a nested dict of arrays; `load_checkpoint` fills a template
-pytree (e.g. a fresh optimizer state) and refuses one whose structure, shapes or dtypes differ.
+A checkpoint stores each array of one or more named pytrees under its path (e.g. "params['w']",
+"opt_state[0].mu['b']", "key") plus a JSON record of metadata. `save_state` and `restore_state`
+do this for a whole `TrainState`; `load_params` rebuilds a nested dict of the parameters;
+`load_checkpoint` fills template pytrees (e.g. a fresh train state) and refuses a file whose
+structure, shapes or dtypes differ. PRNG keys are stored as their raw key data.
 """
 from __future__ import annotations
 
@@ -24,16 +26,24 @@ class CheckpointError(ValueError):
     """A checkpoint is missing, corrupt, or does not fit what it is loaded into."""
 
 
-def _flatten(tree: Any, prefix: str) -> dict[str, np.ndarray]:
+def _is_key(leaf) -> bool:
+    return jax.dtypes.issubdtype(getattr(leaf, "dtype", None), jax.dtypes.prng_key)
+
+
+def _flatten(tree: Any, prefix: str) -> dict[str, Any]:
     leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
-    return {prefix + jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in leaves}
+    return {prefix + jax.tree_util.keystr(path): leaf for path, leaf in leaves}
+
+
+def _stored(leaf) -> np.ndarray:
+    return np.asarray(jax.random.key_data(leaf) if _is_key(leaf) else leaf)
 
 
 def save_checkpoint(path: str | os.PathLike, trees: dict[str, Any], metadata: dict | None = None) -> Path:
     """Save named pytrees, e.g. {"params": params, "opt_state": state}, with JSON metadata."""
     arrays = {}
     for name, tree in trees.items():
-        arrays.update(_flatten(tree, name))
+        arrays.update({k: _stored(leaf) for k, leaf in _flatten(tree, name).items()})
     arrays[_META] = np.frombuffer(json.dumps(metadata or {}).encode(), np.uint8)
     return write_atomically(path, lambda f: np.savez(f, **arrays))
 
@@ -70,6 +80,12 @@ def load_params(path: str | os.PathLike) -> dict[str, Any]:
     return params
 
 
+def _restore(saved: np.ndarray, like):
+    if _is_key(like):
+        return jax.random.wrap_key_data(saved, impl=jax.random.key_impl(like))
+    return jax.numpy.asarray(saved)
+
+
 def load_checkpoint(path: str | os.PathLike, templates: dict[str, Any]) -> tuple[dict[str, Any], dict]:
     """Fill each template pytree with the saved arrays; returns (trees, metadata).
 
@@ -84,11 +100,24 @@ def load_checkpoint(path: str | os.PathLike, templates: dict[str, Any]) -> tuple
         if missing:
             raise CheckpointError(f"{path} does not match this run: it has no {', '.join(missing[:3])}.")
         for key, like in expected.items():
+            like = _stored(like)
             if arrays[key].shape != like.shape or arrays[key].dtype != like.dtype:
                 raise CheckpointError(
                     f"{path} does not match this run: {key} is {arrays[key].dtype}{list(arrays[key].shape)}, "
                     f"expected {like.dtype}{list(like.shape)} (another model, optimizer or option?)."
                 )
-        leaves, treedef = jax.tree_util.tree_flatten(template)
-        trees[name] = jax.tree_util.tree_unflatten(treedef, [jax.numpy.asarray(arrays[k]) for k in expected])
+        treedef = jax.tree_util.tree_structure(template)
+        trees[name] = jax.tree_util.tree_unflatten(treedef, [_restore(arrays[k], like) for k, like in expected.items()])
     return trees, json.loads(arrays[_META].tobytes().decode())
+
+
+def save_state(path: str | os.PathLike, state, metadata: dict | None = None) -> Path:
+    """Save a whole `TrainState` (params, opt_state, key, epoch), atomically."""
+    return save_checkpoint(path, state._asdict(), metadata)
+
+
+def restore_state(path: str | os.PathLike, like):
+    """The `TrainState` saved at `path`, shaped like the state `like` (e.g. a fresh one); returns
+    (state, metadata). Raises CheckpointError when the file does not fit `like`."""
+    trees, metadata = load_checkpoint(path, like._asdict())
+    return type(like)(**trees), metadata

@@ -8,7 +8,17 @@ import jax
 import jax.numpy as jnp
 
 from jaxlin import _checks
-from jaxlin.minibatch import batch_indices, take_examples
+from jaxlin.order import batch_indices, take_examples
+
+
+def correct(scores: jax.Array, labels: jax.Array) -> jax.Array:
+    """Per example, 1.0 where the highest score is the true class: f32[n, q], int[n] -> f32[n]."""
+    labels = jnp.asarray(labels)
+    if scores.ndim != 2 or labels.shape != scores.shape[:1]:
+        raise ValueError(
+            f"accuracy wants scores f32[n, q] and labels int[n]; got {scores.shape} and {labels.shape}."
+        )
+    return (scores.argmax(axis=-1) == labels).astype(jnp.float32)
 
 
 def accuracy(scores: jax.Array, labels: jax.Array) -> jax.Array:
@@ -16,28 +26,25 @@ def accuracy(scores: jax.Array, labels: jax.Array) -> jax.Array:
 
     scores: f32[n, q] logits or probabilities (argmax is the same); labels: int[n] -> f32[].
     """
-    labels = jnp.asarray(labels)
-    if scores.ndim != 2 or labels.shape != scores.shape[:1]:
-        raise ValueError(
-            f"accuracy wants scores f32[n, q] and labels int[n]; got {scores.shape} and {labels.shape}."
-        )
-    return (scores.argmax(axis=-1) == labels).mean(dtype=jnp.float32)
+    return correct(scores, labels).mean()
 
 
 def evaluate(
     per_example_fn: Callable[[Any, Any], Mapping[str, jax.Array]], params: Any, data: Any,
-    *, batch_size: int = 2048,
+    *, batch_size: int = 2048, prepare: Callable[[Any], Any] | None = None,
 ) -> dict[str, jax.Array]:
     """Average per-example metrics over a whole split, `batch_size` examples at a time.
 
-    per_example_fn(params, batch) -> {name: f32[batch]}; returns {name: mean over all n}. Jit-able:
-    the chunks run in a `lax.scan`, so memory stays bounded by one chunk.
+    per_example_fn(params, batch) -> {name: f32[batch]}; returns {name: mean over all n}. `prepare`
+    is the data step applied to each chunk first. Jit-able: the chunks run in a `lax.map`, so
+    memory stays bounded by one chunk.
     """
     n = _checks.num_examples(data)
     full, rest = batch_indices(None, n, min(batch_size, n), shuffle=False)
 
     def sums(idx):
         batch = take_examples(data, idx)
+        batch = batch if prepare is None else prepare(batch)
         return {k: v.sum() for k, v in per_example_fn(params, batch).items()}
 
     per_chunk = jax.lax.map(sums, full)

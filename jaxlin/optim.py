@@ -46,17 +46,6 @@ OPTIMIZERS: dict[str, Callable[..., optax.GradientTransformation]] = {
 }
 
 
-IMPLEMENTATIONS = ("scratch", "concise")
-
-
-def default_optimizer(implementation: str, optimizer: str | None = None) -> str:
-    """`optimizer`, or the one each path uses by default: scratch `sgd` for "scratch", `optax.sgd`
-    for "concise". Raises ValueError for an unknown implementation."""
-    if implementation not in IMPLEMENTATIONS:
-        raise ValueError(f"implementation must be 'scratch' or 'concise', got {implementation!r}.")
-    return optimizer or ("scratch-sgd" if implementation == "scratch" else "sgd")
-
-
 def make_optimizer(name: str, learning_rate: float) -> optax.GradientTransformation:
     """An optimizer by name (see `OPTIMIZERS`), its learning rate kept in its state.
 

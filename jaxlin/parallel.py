@@ -1,9 +1,11 @@
 """Data parallelism across local devices with `jax.sharding`.
 
-One mesh axis, "batch", over the devices. Parameters, optimizer state and the data set are
-replicated on every device; inside the compiled epoch each minibatch is constrained to be split
-along its example axis, so each device computes the loss and gradient of its share, and XLA
-inserts the all-reduce that sums the gradients. Nothing else in the training code changes.
+One mesh axis, "batch", over the devices. The train state and the data set are replicated on
+every device; inside the compiled epoch each minibatch whose size the number of devices divides
+(every full batch: the batch size must be a multiple of it) is constrained to be split along its
+example axis, so each device computes the loss and gradient of its share, and XLA inserts the
+all-reduce that sums the gradients. A smaller last batch that does not divide runs replicated.
+Nothing else in the training code changes.
 
 Several hosts: call `jax.distributed.initialize()` on every host first (with the coordinator's
 address, the number of processes and this process's id, or from the cluster's environment on

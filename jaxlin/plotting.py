@@ -43,13 +43,17 @@ def show_images(
 
 def plot_history(history: dict[str, Sequence[float]], path: str | os.PathLike | None = None,
                  title: str | None = None, names: Sequence[str] | None = None):
-    """Curves of per-epoch metrics against the epoch (the book's animator, drawn once)."""
-    names = names or [n for n in ("loss", "accuracy", "test_accuracy") if n in history]
-    labels = {"loss": "train loss", "accuracy": "train acc", "test_accuracy": "test acc"}
+    """Curves of per-epoch metrics against the epoch (the book's animator, drawn once).
+
+    names: the metrics to draw (default: those of `jaxlin.report.LABELS` in the history).
+    """
+    from jaxlin.report import LABELS
+
+    names = names or [n for n in LABELS if n in history]
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for name in names:
         values = history[name]
-        ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=labels.get(name, name))
+        ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=LABELS.get(name, name))
     ax.set_xlabel("epoch")
     ax.grid(True, alpha=0.3)
     ax.legend()

@@ -1,46 +1,64 @@
-"""Training loops: a jitted step, a jitted whole epoch, and `fit`, which runs the epochs.
+"""The training engine: a jitted step, a jitted whole epoch over a train state, and the epoch loop.
 
-An epoch is one compiled call: the data stay on the device, the epoch's example order comes from
-`batch_indices` (the same order the `minibatches` iterator gives for that key) and a `lax.scan`
-runs the full batches; the smaller last batch, if any, is one more step with its own static shape.
-`fit` calls that compiled epoch once per epoch, which is where progress is shown and the loss is
-checked for NaN, at the cost of one small device-to-host copy per epoch.
+An epoch is one compiled call, `epoch(state, data, eval_data) -> (state, metrics)`: the data stay
+on the device, the example order comes from `jaxlin.order.batch_indices` (as for `minibatches`),
+a `lax.scan` runs the full batches, and a smaller last batch is one more step. `train_epochs`
+yields `(state, metrics)` after each epoch, so the caller owns the loop: it prints, checkpoints
+or stops as it likes (`fit` runs it to the end). Metrics reach the host once per epoch.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import optax
 
-from jaxlin import _checks
-from jaxlin.minibatch import batch_indices, take_examples
+from jaxlin import _checks, parallel
+from jaxlin.order import batch_indices, take_examples
 
 # loss_fn(params, batch) -> mean loss over the batch, or (loss, {name: batch-mean metric}).
 LossFn = Callable[[Any, Any], Any]
 # eval_fn(params, eval_data) -> {name: scalar}, computed at the end of every epoch.
 EvalFn = Callable[[Any, Any], Mapping[str, jax.Array]]
+History = dict[str, list]  # metric name -> one value per epoch (a list of values per model in a sweep)
 
 
 class TrainingDiverged(FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
-class RunStart(NamedTuple):
-    """Where a run begins, all drawn from its key (see each model's `setup`)."""
+class TrainState(NamedTuple):
+    """All that training carries from one epoch to the next, as one pytree (stackable, saveable).
+
+    params: the model's parameters; opt_state: the optimizer's state (its learning rate included,
+    see `jaxlin.make_optimizer`); key: the run's shuffle key, epoch e shuffling with
+    `epoch_key(key, e)`; epoch: i32[], the number of epochs done.
+    """
     params: Any
-    optimizer: optax.GradientTransformation
     opt_state: Any
-    shuffle_key: jax.Array
-    data: Any = None  # when the run's data come from its key too (synthetic data)
+    key: jax.Array
+    epoch: jax.Array
+
+
+def init_state(params: Any, optimizer: optax.GradientTransformation, key: jax.Array) -> TrainState:
+    """The state before the first epoch: the optimizer's initial state and epoch 0."""
+    return TrainState(params, optimizer.init(params), key, jnp.zeros((), jnp.int32))
 
 
 class FitResult(NamedTuple):
-    params: Any
-    opt_state: Any
-    history: dict[str, list[float]]
+    state: TrainState
+    history: History
+
+    @property
+    def params(self) -> Any:
+        return self.state.params
+
+    @property
+    def opt_state(self) -> Any:
+        return self.state.opt_state
 
 
 def make_train_step(loss_fn: LossFn, optimizer: optax.GradientTransformation, *, has_aux: bool = False):
@@ -58,20 +76,27 @@ def make_train_step(loss_fn: LossFn, optimizer: optax.GradientTransformation, *,
     return step
 
 
+def epoch_key(key: jax.Array, epoch: int | jax.Array) -> jax.Array:
+    """The shuffle key of epoch `epoch` (0-based): independent of how many epochs ran before."""
+    return jax.random.fold_in(key, epoch)
+
+
 def make_epoch(
     loss_fn: LossFn, optimizer: optax.GradientTransformation, *, batch_size: int,
     drop_remainder: bool = False, has_aux: bool = False, eval_fn: EvalFn | None = None,
-    batch_sharding: jax.sharding.Sharding | None = None,
+    prepare: Callable[[Any], Any] | None = None, batch_sharding: jax.sharding.Sharding | None = None,
 ):
     """A pure function running one shuffled epoch of minibatch training; jit or vmap it.
 
-    epoch(params, opt_state, key, data, eval_data=None) -> (params, opt_state, metrics), where
-    `data` is a pytree of arrays with a shared leading example axis, and metrics holds "loss" and
-    each aux metric averaged over the epoch's examples (as the book's `train_ch3` reports them),
-    plus what `eval_fn(params, eval_data)` returns for the parameters at the end of the epoch.
+    epoch(state, data, eval_data=None) -> (state, metrics), where `data` is a pytree of arrays
+    with a shared leading example axis. metrics holds "loss" and each aux metric averaged over the
+    epoch's examples (as the book's `train_ch3` reports them), plus what `eval_fn(params,
+    eval_data)` returns for the parameters at the end of the epoch.
 
-    With `batch_sharding` (see `jaxlin.parallel`), every minibatch is split along its example axis
-    across the devices; XLA then computes the gradient on each shard and all-reduces it.
+    `prepare(batch)` is the data step applied to each gathered batch inside the compiled epoch
+    (e.g. u8 images to f32 in [0, 1]). With `batch_sharding` (see `jaxlin.parallel`), every batch
+    whose size the number of devices divides is split along its example axis across them; XLA
+    then computes the gradient on each shard and all-reduces it.
     """
     batch_size = _checks.positive_int("batch_size", batch_size)
     step = make_train_step(loss_fn, optimizer, has_aux=has_aux)
@@ -80,10 +105,11 @@ def make_epoch(
         batch = take_examples(data, idx)
         if batch_sharding is not None and idx.shape[0] % batch_sharding.num_devices == 0:
             batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
-        return batch
+        return batch if prepare is None else prepare(batch)
 
-    def epoch(params, opt_state, key, data, eval_data=None):
+    def epoch(state: TrainState, data, eval_data=None):
         n = _checks.num_examples(data)
+        key = epoch_key(state.key, state.epoch)
         full, rest = batch_indices(key, n, batch_size, shuffle=True, drop_remainder=drop_remainder)
 
         def body(carry, idx):
@@ -91,7 +117,7 @@ def make_epoch(
             params, opt_state, loss, aux = step(params, opt_state, take(data, idx))
             return (params, opt_state), {"loss": loss, **aux}
 
-        (params, opt_state), per_batch = jax.lax.scan(body, (params, opt_state), full)
+        (params, opt_state), per_batch = jax.lax.scan(body, (state.params, state.opt_state), full)
         totals = {k: v.sum() * batch_size for k, v in per_batch.items()}
         count = full.size
         if rest.size:
@@ -101,41 +127,40 @@ def make_epoch(
         metrics = {k: v / count for k, v in totals.items()}
         if eval_fn is not None:
             metrics.update(eval_fn(params, eval_data))
-        return params, opt_state, metrics
+        return TrainState(params, opt_state, state.key, state.epoch + 1), metrics
 
     return epoch
 
 
-def epoch_key(key: jax.Array, epoch: int) -> jax.Array:
-    """The shuffle key of epoch `epoch` (0-based): independent of how many epochs ran before."""
-    return jax.random.fold_in(key, epoch)
+def jit_epoch(loss_fn: LossFn, optimizer: optax.GradientTransformation, *, batch_size: int,
+              mesh: jax.sharding.Mesh | None = None, **options):
+    """`make_epoch`, jitted; with a `mesh`, data parallel over its devices (then replicate the
+    state and data on it too: `jaxlin.parallel.replicate`)."""
+    sharding = None
+    if mesh is not None:
+        parallel.check_batch_size(batch_size, mesh)
+        sharding = parallel.batch_sharding(mesh)
+    return jax.jit(make_epoch(loss_fn, optimizer, batch_size=batch_size, batch_sharding=sharding, **options))
 
 
-def run_epochs(
-    epoch_fn, params: Any, opt_state: Any, epoch_keys: Callable[[int], jax.Array], data: Any,
-    eval_data: Any, *, start_epoch: int, num_epochs: int,
-    on_epoch: Callable[[int, dict, Any, Any], None] | None = None,
-    check: Callable[[int, dict], None] | None = None,
-) -> FitResult:
-    """The epoch loop shared by `fit` and `jaxlin.sweep.sweep`: one compiled call per epoch.
-
-    Metrics come back to the host once per epoch (floats, or lists of floats for a batch of models),
-    are checked with `check(epoch, metrics)`, appended to the history and passed to `on_epoch`.
-    """
-    history: dict[str, list] = {}
-    for epoch in range(start_epoch, start_epoch + num_epochs):
-        params, opt_state, metrics = epoch_fn(params, opt_state, epoch_keys(epoch), data, eval_data)
-        metrics = {k: v.tolist() for k, v in jax.device_get(metrics).items()}
-        if check is not None:
-            check(epoch, metrics)
-        for name, value in metrics.items():
-            history.setdefault(name, []).append(value)
-        if on_epoch is not None:
-            on_epoch(epoch, metrics, params, opt_state)
-    return FitResult(params, opt_state, history)
+def train_epochs(epoch_fn, state: TrainState, data: Any, eval_data: Any = None, *,
+                 num_epochs: int) -> Iterator[tuple[TrainState, dict[str, Any]]]:
+    """Run `epoch_fn` `num_epochs` times, yielding (state, metrics) after each epoch, metrics as
+    host floats (lists of floats for a stack of models). Nothing is checked or kept here."""
+    for _ in range(_checks.positive_int("num_epochs", num_epochs)):
+        state, metrics = epoch_fn(state, data, eval_data)
+        yield state, {k: v.tolist() for k, v in jax.device_get(metrics).items()}
 
 
-def _stop_if_diverged(epoch: int, metrics: dict) -> None:
+def append_metrics(history: History, metrics: Mapping[str, Any]) -> History:
+    """Add one epoch's metrics to `history` (in place) and return it."""
+    for name, value in metrics.items():
+        history.setdefault(name, []).append(value)
+    return history
+
+
+def check_finite(metrics: Mapping[str, Any], epoch: int) -> None:
+    """Raise TrainingDiverged when the loss of `epoch` (0-based) is NaN or infinite."""
     if not math.isfinite(metrics["loss"]):
         raise TrainingDiverged(
             f"The training loss became {metrics['loss']} in epoch {epoch + 1}: training diverged. "
@@ -147,9 +172,7 @@ def fit(
     params: Any, loss_fn: LossFn, optimizer: optax.GradientTransformation, data: Any, *,
     key: jax.Array, batch_size: int, num_epochs: int, drop_remainder: bool = False,
     has_aux: bool = False, eval_fn: EvalFn | None = None, eval_data: Any = None,
-    opt_state: Any = None, start_epoch: int = 0,
-    on_epoch: Callable[[int, dict[str, float], Any, Any], None] | None = None,
-    mesh: jax.sharding.Mesh | None = None,
+    prepare: Callable[[Any], Any] | None = None, mesh: jax.sharding.Mesh | None = None,
 ) -> FitResult:
     """Train for `num_epochs` shuffled epochs, one compiled call each.
 
@@ -160,34 +183,25 @@ def fit(
       data: pytree of arrays sharing a leading example axis, e.g. (X f32[n, d], y f32[n]).
       key: PRNG key; epoch e shuffles with `epoch_key(key, e)`.
       eval_fn, eval_data: optional end-of-epoch evaluation, e.g. test accuracy.
-      opt_state, start_epoch: continue a run (its optimizer state and the next epoch's number).
-      on_epoch: called after each epoch as on_epoch(epoch, metrics, params, opt_state), e.g. to
-        print progress or save a checkpoint.
-      mesh: train data-parallel over this mesh's devices (`jaxlin.parallel.data_parallel_mesh`):
+      prepare: optional data step applied to each gathered batch inside the compiled epoch.
+      mesh: train data-parallel over this mesh's devices (`jaxlin.data_parallel_mesh`):
         parameters and data replicated, every minibatch split across the devices.
 
     Returns:
-      FitResult(params, opt_state, history) with history[name] a list, one float per epoch.
+      FitResult(state, history), history[name] a list with one float per epoch; `.params` and
+      `.opt_state` read the final state.
 
     Raises:
       TrainingDiverged: the training loss became NaN or infinite; the message names the epoch.
     """
     _checks.num_examples(data)
-    num_epochs = _checks.positive_int("num_epochs", num_epochs)
-    batch_sharding = None
+    state = init_state(params, optimizer, key)
     if mesh is not None:
-        from jaxlin import parallel
-
-        batch_size = parallel.check_batch_size(batch_size, mesh)
-        params, opt_state, data, eval_data = parallel.replicate((params, opt_state, data, eval_data), mesh)
-        batch_sharding = parallel.batch_sharding(mesh)
-    epoch_fn = jax.jit(make_epoch(
-        loss_fn, optimizer, batch_size=batch_size, drop_remainder=drop_remainder,
-        has_aux=has_aux, eval_fn=eval_fn, batch_sharding=batch_sharding,
-    ))
-    if opt_state is None:
-        opt_state = optimizer.init(params)
-    return run_epochs(
-        epoch_fn, params, opt_state, lambda epoch: epoch_key(key, epoch), data, eval_data,
-        start_epoch=start_epoch, num_epochs=num_epochs, on_epoch=on_epoch, check=_stop_if_diverged,
-    )
+        state, data, eval_data = parallel.replicate((state, data, eval_data), mesh)
+    epoch_fn = jit_epoch(loss_fn, optimizer, batch_size=batch_size, mesh=mesh, drop_remainder=drop_remainder,
+                         has_aux=has_aux, eval_fn=eval_fn, prepare=prepare)
+    history: History = {}
+    for epoch, (state, metrics) in enumerate(train_epochs(epoch_fn, state, data, eval_data, num_epochs=num_epochs)):
+        check_finite(metrics, epoch)
+        append_metrics(history, metrics)
+    return FitResult(state, history)

@@ -7,9 +7,15 @@ import numpy as np
 
 import jaxlin
 from jaxlin import parallel
-from jaxlin.linear_regression import scratch_loss
 
 assert len(jax.devices()) == 4, jax.devices()
+
+
+def scratch_loss(params, batch):
+    X, y = batch
+    return jaxlin.squared_loss(jaxlin.batched_affine(params, X)[:, 0], y).mean()
+
+
 key = jax.random.key(0)
 data = jaxlin.synthetic_data(key, jnp.array([2.0, -3.4]), 4.2, 206)  # 25 batches of 8, then 6
 params = jaxlin.init_affine(jax.random.key(1), 2, 1)
@@ -19,7 +25,7 @@ sharded = jaxlin.fit(params, scratch_loss, jaxlin.sgd(0.03), data, key=key, batc
 
 opt = jaxlin.sgd(0.03)
 epoch = jax.jit(jaxlin.make_epoch(scratch_loss, opt, batch_size=8, batch_sharding=parallel.batch_sharding(mesh)))
-hlo = epoch.lower(*parallel.replicate((params, opt.init(params)), mesh), key, parallel.replicate(data, mesh)).compile().as_text()
+hlo = epoch.lower(*parallel.replicate((jaxlin.init_state(params, opt, key), data), mesh)).compile().as_text()
 print(json.dumps({
     "max_param_diff": max(float(np.abs(np.asarray(a) - np.asarray(b)).max())
                           for a, b in zip(jax.tree_util.tree_leaves(single.params), jax.tree_util.tree_leaves(sharded.params))),

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from jaxlin.data import (
-    DataError, FASHION_MNIST_LABELS, batches, fashion_mnist_builder, load_fashion_mnist,
-    preprocess_images, read_idx, text_labels, to_device, write_idx,
+    DataError, FASHION_MNIST_LABELS, image_batches, load_fashion_mnist, preprocess_images, read_idx,
+    text_labels, to_device, write_idx,
 )
 from jaxlin.data import sources
-from jaxlin.data.fashion_mnist import _read_split_fast, _read_split_tfds
 from jaxlin.data.idx import IMAGES_MAGIC, LABELS_MAGIC, content_id
+from jaxlin.order import random_order
 
 
 def test_idx_round_trip(tmp_path):
@@ -35,9 +35,9 @@ def test_prepare_and_load_tiny_dataset_in_original_order(tiny_source, tmp_path):
 
 
 def test_fast_reader_equals_tfds_decoding(tiny_source, tmp_path):
-    builder = fashion_mnist_builder(tiny_source, tmp_path / "tfds")
     for split in ("train", "test"):
-        fast, slow = _read_split_fast(builder, split), _read_split_tfds(builder, split)
+        fast, slow = (load_fashion_mnist(split, source_dir=tiny_source, data_dir=tmp_path / "tfds", reader=r)
+                      for r in ("array_record", "tfds"))
         np.testing.assert_array_equal(fast[0], slow[0])
         np.testing.assert_array_equal(fast[1], slow[1])
 
@@ -65,6 +65,7 @@ def _corrupt(folder, name, mutate):
     ("train-images-idx3-ubyte", lambda b: b[:8] + (27).to_bytes(4, "big") + b[12 : 16 + 60 * 27 * 28],
      r"\(27, 28\) pixels"),
     ("t10k-labels-idx1-ubyte", lambda b: b[:-1] + b"\x0c", "label 12 at index 19.*0-9"),
+    ("t10k-labels-idx1-ubyte", lambda b: b[:-1] + b"\x0a", "label 10 at index 19.*0-9"),
     ("t10k-labels-idx1-ubyte", lambda b: b[:4] + (19).to_bytes(4, "big") + b[8:-1], "20 images but .* 19 labels"),
 ])
 def test_bad_files_give_clear_errors(tiny_source, tmp_path, name, mutate, message):
@@ -106,9 +107,11 @@ def test_offline_without_files_fails_fast_with_directions(tmp_path, monkeypatch)
         load_fashion_mnist("train", data_dir=tmp_path / "tfds")
 
 
-def test_bad_split():
+def test_bad_split_and_reader():
     with pytest.raises(ValueError, match="split must be 'train' or 'test'"):
         load_fashion_mnist("validation")
+    with pytest.raises(ValueError, match="reader must be one of array_record, tfds"):
+        load_fashion_mnist("train", reader="fast")
 
 
 def test_text_labels():
@@ -121,11 +124,14 @@ def test_device_batches_and_preprocessing():
     labels = jnp.arange(10, dtype=jnp.int32)
     images_d, labels_d = to_device(np.asarray(images), np.asarray(labels))
     assert images_d.dtype == jnp.uint8
-    got = list(batches(jax.random.key(0), images_d, labels_d, 4, resize=8))
+    got = list(image_batches(jax.random.key(0), images_d, labels_d, 4, resize=8))
     assert [b[0].shape for b in got] == [(4, 8, 8), (4, 8, 8), (2, 8, 8)]
     assert all(b[0].dtype == jnp.float32 for b in got)
     seen = np.concatenate([np.asarray(b[1]) for b in got])
     assert sorted(seen.tolist()) == list(range(10))
+    np.testing.assert_array_equal(seen, random_order(jax.random.key(0), 10))  # shuffled, in that order
+    in_order = list(image_batches(None, images_d, labels_d, 4, shuffle=False))
+    np.testing.assert_array_equal(np.concatenate([np.asarray(b[1]) for b in in_order]), np.arange(10))
     x = preprocess_images(images)
     assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
     np.testing.assert_allclose(x, np.asarray(images) / 255.0, rtol=1e-6)

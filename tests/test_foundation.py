@@ -132,9 +132,9 @@ def test_scratch_sgd_step_equals_optax_sgd_step():
 def test_scratch_and_optax_sgd_train_to_identical_parameters():
     data = jaxlin.synthetic_data(KEY, jnp.array([2.0, -3.4]), 4.2, 200)
     params = jaxlin.init_affine(jax.random.key(1), 2, 1)
-    loss = jaxlin.linear_regression.scratch_loss
-    a = jaxlin.fit(params, loss, jaxlin.sgd(0.03), data, key=KEY, batch_size=10, num_epochs=2)
-    b = jaxlin.fit(params, loss, optax.sgd(0.03), data, key=KEY, batch_size=10, num_epochs=2)
+    loss = jaxlin.get_model("linreg").LOSSES["scratch"]
+    a = jaxlin.fit(params, loss, jaxlin.sgd(0.03), data, key=KEY, batch_size=10, num_epochs=2, has_aux=True)
+    b = jaxlin.fit(params, loss, optax.sgd(0.03), data, key=KEY, batch_size=10, num_epochs=2, has_aux=True)
     chex.assert_trees_all_close(a.params, b.params, rtol=1e-6, atol=1e-7)
 
 
@@ -168,7 +168,7 @@ def test_lstsq_matches_numpy_reference_and_truth():
 def test_random_order_is_a_uniform_permutation():
     from itertools import permutations
 
-    from jaxlin.minibatch import random_order
+    from jaxlin.order import random_order
 
     big = np.asarray(random_order(KEY, 60000))
     np.testing.assert_array_equal(np.sort(big), np.arange(60000))

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from jaxlin import runs
+from jaxlin import checkpoint, command
 from jaxlin.train import main
 
 
@@ -21,28 +21,55 @@ def _same_params(a, b):
         return bool(keys) and all(np.array_equal(x[k], y[k]) for k in keys)
 
 
-def test_interrupted_then_resumed_equals_uninterrupted(tiny_source, tmp_path, monkeypatch, capsys):
-    assert main(_args(tiny_source, tmp_path, tmp_path / "whole", "--epochs", "4")) == 0
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_interrupted_then_resumed_equals_uninterrupted(tiny_source, tmp_path, monkeypatch, capsys, optimizer):
+    """Bit for bit, with optimizers whose state matters (momentum, adam's moments and count)."""
+    opts = ("--epochs", "4", "--optimizer", optimizer)
+    assert main(_args(tiny_source, tmp_path, tmp_path / "whole", *opts)) == 0
 
-    original = runs.Progress.__call__
-
-    def ctrl_c_after_epoch_2(self, epoch, *rest):
-        original(self, epoch, *rest)
-        if epoch == 1:
+    def ctrl_c_after_epoch_2(path, state, metadata):
+        checkpoint.save_state(path, state, metadata)
+        if int(state.epoch) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(runs.Progress, "__call__", ctrl_c_after_epoch_2)
-    assert main(_args(tiny_source, tmp_path, tmp_path / "cut", "--epochs", "4")) == 130
+    monkeypatch.setattr(command, "save_state", ctrl_c_after_epoch_2)
+    assert main(_args(tiny_source, tmp_path, tmp_path / "cut", *opts)) == 130
     assert "--resume" in capsys.readouterr().err
     assert not (tmp_path / "cut" / "metrics.json").exists()
-    monkeypatch.setattr(runs.Progress, "__call__", original)
+    monkeypatch.undo()
 
-    assert main(_args(tiny_source, tmp_path, tmp_path / "cut", "--epochs", "4", "--resume")) == 0
+    assert main(_args(tiny_source, tmp_path, tmp_path / "cut", *opts, "--resume")) == 0
     assert "resuming after epoch 2" in capsys.readouterr().out
-    assert _same_params(tmp_path / "cut" / "params.npz", tmp_path / "whole" / "params.npz")
+    for name in ("params.npz", "checkpoint.npz"):  # the checkpoint holds the optimizer state too
+        with np.load(tmp_path / "cut" / name) as cut, np.load(tmp_path / "whole" / name) as whole:
+            assert sorted(cut.files) == sorted(whole.files)
+            for key in cut.files:
+                if key != "__meta__":
+                    np.testing.assert_array_equal(cut[key], whole[key], err_msg=key)
     whole = json.loads((tmp_path / "whole" / "metrics.json").read_text())["history"]
     cut = json.loads((tmp_path / "cut" / "metrics.json").read_text())["history"]
     assert cut == whole and len(cut["loss"]) == 4
+
+
+def test_seed_changes_the_run(tiny_source, tmp_path):
+    for seed in ("1", "2"):
+        assert main(_args(tiny_source, tmp_path, tmp_path / seed, "--epochs", "1", "--seed", seed)) == 0
+    assert not _same_params(tmp_path / "1" / "params.npz", tmp_path / "2" / "params.npz")
+
+
+def test_a_checkpoint_write_that_fails_halfway_leaves_the_old_file(tmp_path, monkeypatch):
+    path = checkpoint.save_checkpoint(tmp_path / "c.npz", {"params": {"w": np.ones(3)}}, {"epoch": 0})
+    before = path.read_bytes()
+
+    def savez_then_fail(f, **arrays):
+        f.write(b"PK half a zip file")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(checkpoint.np, "savez", savez_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        checkpoint.save_checkpoint(path, {"params": {"w": np.zeros(3)}}, {"epoch": 1})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c.npz"]  # no temporary file left behind
 
 
 def test_refusals_leave_the_checkpoint_untouched(tiny_source, tmp_path, capsys):

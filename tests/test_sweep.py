@@ -2,36 +2,31 @@
 import json
 
 import chex
-import jax
+import jaxlin
 import numpy as np
 import pytest
 
-from jaxlin.data import load_fashion_mnist, to_device
-from jaxlin.linear_regression import sweep_linear_regression, train_linear_regression
-from jaxlin.softmax_regression import sweep_softmax_regression, train_softmax_regression
 from jaxlin.sweep import unstack
 from jaxlin.train import main
 
 
 def test_linreg_sweep_equals_separate_runs_and_reports_divergence():
-    configs, result = sweep_linear_regression(seeds=[0, 1], learning_rates=[0.01, 0.03, 5.0])
-    assert [c["lr"] for c in configs] == [0.01, 0.01, 0.03, 0.03, 5.0, 5.0]
+    pairs, result = jaxlin.sweep_model(jaxlin.make_config("linreg", seed=[0, 1], lr=[0.01, 0.03, 5.0]))
+    assert [c["lr"] for c in pairs] == [0.01, 0.01, 0.03, 0.03, 5.0, 5.0]
     assert result.diverged[:4] == [None] * 4 and all(result.diverged[4:])
-    for m, config in enumerate(configs[:4]):
-        single, _ = train_linear_regression(jax.random.key(config["seed"]), learning_rate=config["lr"])
+    for m, pair in enumerate(pairs[:4]):
+        single = jaxlin.train_model(jaxlin.make_config("linreg", seed=pair["seed"], lr=pair["lr"]))
         chex.assert_trees_all_close(unstack(result.params, m), single.params, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(result.histories[m]["loss"], single.history["loss"], rtol=1e-5)
 
 
 def test_softmax_sweep_equals_separate_runs(tiny_source, tmp_path):
-    train, test = [to_device(*load_fashion_mnist(s, source_dir=tiny_source, data_dir=tmp_path / "t"))
-                   for s in ("train", "test")]
-    configs, result = sweep_softmax_regression(train, test, seeds=[0, 3], learning_rates=[0.1, 0.5],
-                                               batch_size=16, num_epochs=3)
+    data = jaxlin.load_dataset("fashion_mnist", source_dir=tiny_source, tfds_dir=tmp_path / "t")
+    settings = dict(batch_size=16, epochs=3)
+    pairs, result = jaxlin.sweep_model(jaxlin.make_config("softmax", seed=[0, 3], lr=[0.1, 0.5], **settings), data)
     assert len(result.histories) == 4
-    for m, config in enumerate(configs):
-        single = train_softmax_regression(jax.random.key(config["seed"]), train, test, learning_rate=config["lr"],
-                                          batch_size=16, num_epochs=3)
+    for m, pair in enumerate(pairs):
+        single = jaxlin.train_model(jaxlin.make_config("softmax", seed=pair["seed"], lr=pair["lr"], **settings), data)
         chex.assert_trees_all_close(unstack(result.params, m), single.params, rtol=1e-4, atol=1e-6)
         for name in ("loss", "accuracy", "test_accuracy"):
             np.testing.assert_allclose(result.histories[m][name], single.history[name], rtol=1e-4, atol=1e-6)

@@ -1,7 +1,37 @@
-"""Fashion-MNIST through tensorflow-datasets, without TensorFlow, and device-resident batches."""
-from jaxlin.data.device import batches, preprocess_images, to_device
+"""The data layer: Fashion-MNIST through tensorflow-datasets without TensorFlow, synthetic data,
+device-resident batches, and the registry of datasets that models name.
+
+tensorflow-datasets is imported only when Fashion-MNIST is loaded.
+"""
+import importlib
+
+from jaxlin.data.classes import FASHION_MNIST_LABELS, text_labels
+from jaxlin.data.dataset import Dataset
+from jaxlin.data.device import image_batches, prepare_images, preprocess_images, to_device
 from jaxlin.data.errors import DataError
-from jaxlin.data.fashion_mnist import (
-    FASHION_MNIST_LABELS, fashion_mnist_builder, load_fashion_mnist, text_labels,
-)
 from jaxlin.data.idx import read_idx, write_idx
+from jaxlin.data.synthetic import linear_dataset, synthetic_data
+
+# name -> "module:function"; each function is loader(key, *, source_dir=None, tfds_dir=None) -> Dataset.
+DATASETS = {
+    "fashion_mnist": "jaxlin.data.fashion_mnist:fashion_mnist_dataset",
+    "synthetic_linear": "jaxlin.data.synthetic:linear_dataset",
+}
+_NEEDS_TFDS = ("fashion_mnist_builder", "fashion_mnist_dataset", "load_fashion_mnist")
+
+
+def load_dataset(name: str, key=None, *, source_dir=None, tfds_dir=None) -> Dataset:
+    """The dataset registered as `name` (see DATASETS), drawn from `key` when it is random.
+
+    source_dir and tfds_dir say where Fashion-MNIST's files are (see `load_fashion_mnist`).
+    """
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}; the registered ones are {', '.join(DATASETS)}.")
+    module, function = DATASETS[name].split(":")
+    return getattr(importlib.import_module(module), function)(key, source_dir=source_dir, tfds_dir=tfds_dir)
+
+
+def __getattr__(name: str):
+    if name in _NEEDS_TFDS:
+        return getattr(importlib.import_module("jaxlin.data.fashion_mnist"), name)
+    raise AttributeError(f"module 'jaxlin.data' has no attribute {name!r}")

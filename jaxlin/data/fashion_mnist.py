@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -11,17 +11,12 @@ from array_record.python.array_record_module import ArrayRecordReader
 from tensorflow_datasets.proto import tf_example_pb2
 
 from jaxlin.data import sources
+from jaxlin.data.classes import FASHION_MNIST_LABELS
+from jaxlin.data.dataset import Dataset
+from jaxlin.data.device import prepare_images, to_device
 from jaxlin.data.tfds_builder import JaxlinFashionMnist
 
-FASHION_MNIST_LABELS = (
-    "t-shirt", "trouser", "pullover", "dress", "coat",
-    "sandal", "shirt", "sneaker", "bag", "ankle boot",
-)
-
-
-def text_labels(ids: Sequence[int] | np.ndarray) -> list[str]:
-    """The names of Fashion-MNIST class ids, e.g. [0, 9] -> ['t-shirt', 'ankle boot']."""
-    return [FASHION_MNIST_LABELS[int(i)] for i in np.asarray(ids).reshape(-1)]
+READERS = ("array_record", "tfds")
 
 
 def fashion_mnist_builder(
@@ -47,9 +42,9 @@ def fashion_mnist_builder(
     return builder
 
 
-def _read_split_fast(builder: JaxlinFashionMnist, split: str) -> tuple[np.ndarray, np.ndarray]:
-    # One bulk read per shard and a protobuf parse per record: ~10x faster than decoding through
-    # tfds's per-example feature decoder (see bench/); tests check both give the same arrays.
+def _read_array_record(builder: JaxlinFashionMnist, split: str) -> tuple[np.ndarray, np.ndarray]:
+    # One bulk read per shard and a protobuf parse per record, much faster than tfds's per-example
+    # feature decoder (bench/ measures both); the tests check that both give the same arrays.
     images, labels = [], []
     for path in builder.info.splits[split].filepaths:
         reader = ArrayRecordReader(os.fspath(path), "readahead_buffer_size:0")
@@ -64,7 +59,7 @@ def _read_split_fast(builder: JaxlinFashionMnist, split: str) -> tuple[np.ndarra
     return (np.frombuffer(b"".join(images), np.uint8).reshape(-1, 28, 28), np.asarray(labels, np.int32))
 
 
-def _read_split_tfds(builder: JaxlinFashionMnist, split: str) -> tuple[np.ndarray, np.ndarray]:
+def _read_tfds(builder: JaxlinFashionMnist, split: str) -> tuple[np.ndarray, np.ndarray]:
     source = builder.as_data_source(split=split)
     examples = source.__getitems__(range(len(source)))
     return (np.stack([e["image"] for e in examples]), np.asarray([e["label"] for e in examples], np.int32))
@@ -72,7 +67,7 @@ def _read_split_tfds(builder: JaxlinFashionMnist, split: str) -> tuple[np.ndarra
 
 def load_fashion_mnist(
     split: str, *, source_dir: str | os.PathLike | None = None,
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None, reader: Literal["array_record", "tfds"] = "array_record",
 ) -> tuple[np.ndarray, np.ndarray]:
     """One split of Fashion-MNIST as host arrays, in the original file order.
 
@@ -81,6 +76,8 @@ def load_fashion_mnist(
     Args:
       split: "train" (60,000 examples) or "test" (10,000).
       source_dir, data_dir: see `fashion_mnist_builder`.
+      reader: "array_record", jaxlin's bulk reader of the prepared files (fast), or "tfds",
+        tfds's own per-example decoder (`as_data_source`); both give the same arrays.
 
     Returns:
       images: u8[n, 28, 28]; labels: i32[n] in 0..9 (names: `text_labels`).
@@ -90,8 +87,25 @@ def load_fashion_mnist(
     """
     if split not in sources.SPLIT_PREFIX:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+    if reader not in READERS:
+        raise ValueError(f"reader must be one of {', '.join(READERS)}; got {reader!r}.")
     builder = fashion_mnist_builder(source_dir, data_dir)
+    if reader == "tfds":
+        return _read_tfds(builder, split)
     try:
-        return _read_split_fast(builder, split)
-    except (KeyError, IndexError, ValueError):
-        return _read_split_tfds(builder, split)
+        return _read_array_record(builder, split)
+    except (KeyError, IndexError, ValueError):  # records not laid out as expected: let tfds decode
+        return _read_tfds(builder, split)
+
+
+def fashion_mnist_dataset(
+    key=None, *, source_dir: str | os.PathLike | None = None, tfds_dir: str | os.PathLike | None = None,
+) -> Dataset:
+    """Both splits on the device as a Dataset: u8 images and i32 labels, prepared to f32 in jit.
+
+    `key` is ignored (the real data hold no randomness), as every dataset loader takes one.
+    """
+    del key
+    train, test = (to_device(*load_fashion_mnist(split, source_dir=source_dir, data_dir=tfds_dir))
+                   for split in ("train", "test"))
+    return Dataset(train=train, test=test, prepare=prepare_images, label_names=FASHION_MNIST_LABELS)

@@ -5,6 +5,10 @@ import jax
 import jax.numpy as jnp
 
 from jaxlin import _checks
+from jaxlin.data.dataset import Dataset
+
+BOOK_W = (2.0, -3.4)  # the book's true weights and bias
+BOOK_B = 4.2
 
 
 def synthetic_data(
@@ -32,3 +36,14 @@ def synthetic_data(
     X = jax.random.normal(key_x, (n, w.shape[0]), jnp.float32)
     y = X @ w + b + noise * jax.random.normal(key_noise, (n,), jnp.float32)
     return X, y
+
+
+def linear_dataset(key: jax.Array, *, num_examples: int = 1000, source_dir=None, tfds_dir=None) -> Dataset:
+    """The book's linear-regression data (w = [2, −3.4], b = 4.2, noise 0.01) as a Dataset.
+
+    train: (X f32[n, 2], y f32[n]); no test split; truth: {"w": f32[2], "b": f32[]}.
+    source_dir and tfds_dir are ignored (there are no files), as every dataset loader takes them.
+    """
+    del source_dir, tfds_dir
+    w, b = jnp.asarray(BOOK_W, jnp.float32), jnp.float32(BOOK_B)
+    return Dataset(train=synthetic_data(key, w, b, num_examples), truth={"w": w, "b": b})

@@ -1,0 +1,156 @@
+"""What `python -m jaxlin.train` does with a Config: the experiment, in loops you can read.
+
+A single run trains epoch by epoch in its own loop: after each epoch it checks the loss,
+saves checkpoint.npz (the whole train state, atomically) and prints a line; `--resume` restores
+that state and goes on. A sweep trains every (learning rate, seed) pair together, one vmapped
+epoch at a time. Results go to the output folder: metrics.json, params.npz and plots.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from jaxlin import report
+from jaxlin.atomic import write_json
+from jaxlin.checkpoint import CheckpointError, load_metadata, restore_state, save_checkpoint, save_state
+from jaxlin.config import Config
+from jaxlin.data import DataError
+from jaxlin.experiment import epoch_options, load_data, start
+from jaxlin.models import get_model
+from jaxlin.parallel import data_parallel_mesh, replicate
+from jaxlin.sweep import grid, jit_sweep_epoch, mark_diverged, split_history, stack
+from jaxlin.training import TrainingDiverged, append_metrics, check_finite, jit_epoch, train_epochs
+
+CHECKPOINT = "checkpoint.npz"
+
+
+class CommandError(Exception):
+    """The command cannot go on; the message says why and what to do."""
+
+
+def enable_compile_cache() -> None:
+    """Keep compiled programs on disk, so later runs skip most of the compiling (an app's choice,
+    which is why the library itself never sets it)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jaxlin" / "xla"
+    jax.config.update("jax_compilation_cache_dir", str(cache))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.05)
+
+
+def run(config: Config) -> dict:
+    """Train as `config` says, print progress, write the results; returns what metrics.json holds."""
+    started = time.perf_counter()
+    if config.compile_cache:
+        enable_compile_cache()
+    if config.debug_nans:
+        jax.config.update("jax_debug_nans", True)
+    out = Path(config.output_dir)
+    if not config.resume and ((out / CHECKPOINT).exists() or (out / "metrics.json").exists()):
+        raise CommandError(f"{out} already holds a run; continue it with --resume, or choose another --output-dir.")
+    print(report.banner(config), flush=True)
+    model = get_model(config.model)
+    try:
+        data = load_data(config, model)
+    except DataError as err:
+        raise CommandError(str(err)) from None
+    load_s = time.perf_counter() - started
+    summary = (run_sweep if config.is_sweep else run_single)(config, model, data, out)
+    summary = {"config": config.to_json(), **summary, "load_s": load_s, "total_s": time.perf_counter() - started}
+    write_json(out / "metrics.json", summary)
+    print(f"done in {summary['total_s']:.1f} s. Results in {out}/")
+    return summary
+
+
+def data_parallel(config: Config):
+    """The mesh to train on, or None for one device."""
+    wanted = config.devices or len(jax.devices())
+    if wanted == 1:
+        return None
+    try:
+        return data_parallel_mesh(wanted)
+    except ValueError as err:
+        raise CommandError(f"{err} Pass --devices with at most that many.") from None
+
+
+def resume(path: Path, config: Config, fresh):
+    """The saved train state and history, after checking the checkpoint is this run's."""
+    try:
+        saved = load_metadata(path)
+        if not isinstance(saved.get("config"), dict):
+            raise CommandError(f"Cannot resume: {path} was not written by this version of jaxlin; "
+                               "it was left untouched. Start a new run in another --output-dir.")
+        show = lambda v: v[0] if isinstance(v, list) and len(v) == 1 else v
+        different = {k: v for k, v in config.identity().items() if saved["config"].get(k) != v}
+        if different:
+            what = ", ".join(f"{k} {show(saved['config'].get(k))} (now {show(v)})" for k, v in different.items())
+            raise CommandError(f"Cannot resume: {path} was made with {what}. Resume with the same options, "
+                               "or choose another --output-dir.")
+        state, meta = restore_state(path, like=fresh)
+    except CheckpointError as err:
+        raise CommandError(f"Cannot resume: {err} It was left untouched; move it away to start afresh.") from None
+    if not np.array_equal(jax.random.key_data(state.key), jax.random.key_data(fresh.key)):
+        raise CommandError(f"Cannot resume: {path} holds another PRNG key than seed {config.seed[0]} gives; "
+                           "it was left untouched.")
+    print(f"resuming after epoch {int(state.epoch)} from {path}")
+    return state, meta["history"]
+
+
+def run_single(config: Config, model, data, out: Path) -> dict:
+    optimizer, state = start(model, config, config.lr[0], config.seed[0])
+    history: dict = {}
+    if config.resume:
+        state, history = resume(out / CHECKPOINT, config, state)
+    mesh = data_parallel(config)
+    try:
+        epoch_fn = jit_epoch(model.LOSSES[config.impl], optimizer, mesh=mesh, **epoch_options(model, config, data))
+    except ValueError as err:
+        raise CommandError(str(err)) from None
+    if mesh is not None:
+        state, data = replicate((state, data), mesh)
+    done, clock = int(state.epoch), report.EpochClock()
+    epochs = ()
+    if done < config.epochs:
+        epochs = train_epochs(epoch_fn, state, data.train, data, num_epochs=config.epochs - done)
+    else:
+        print(f"already trained for {done} epochs; writing its results")
+    try:
+        for epoch, (state, metrics) in enumerate(epochs, start=done):
+            check_finite(metrics, epoch)
+            append_metrics(history, metrics)
+            save_state(out / CHECKPOINT, state, {"config": config.identity(), "history": history})
+            print(report.epoch_line(epoch, config.epochs, report.shown(metrics), clock.lap()), flush=True)
+    except TrainingDiverged as err:
+        kept = " The checkpoint holds the last good epoch." if (out / CHECKPOINT).exists() else ""
+        raise CommandError(f"{err}{kept}") from None
+    except FloatingPointError as err:  # from jax_debug_nans
+        raise CommandError(f"--debug-nans stopped at the first NaN: {str(err).splitlines()[0]}") from None
+    final = {**{k: v[-1] for k, v in history.items()}, **model.summarize(state.params, data)}
+    save_checkpoint(out / "params.npz", {"params": state.params}, metadata=config.to_json())
+    if config.plots:
+        report.plot_run(config, model, data, state.params, history, out)
+    print(f"final: {report.shown(final, ', ')}")
+    return {"history": history, "final": final, **clock.timing()}
+
+
+def run_sweep(config: Config, model, data, out: Path) -> dict:
+    pairs = grid(config.lr, config.seed)
+    print(f"sweep: {len(pairs)} models ({len(config.lr)} learning rates x {len(config.seed)} seeds), "
+          "trained together in one vmapped, compiled epoch")
+    starts = [start(model, config, p["lr"], p["seed"]) for p in pairs]
+    states = stack([state for _, state in starts])
+    epoch_fn = jit_sweep_epoch(model.LOSSES[config.impl], starts[0][0], **epoch_options(model, config, data))
+    history: dict = {}
+    diverged: list[int | None] = [None] * len(pairs)
+    clock = report.EpochClock()
+    for epoch, (states, metrics) in enumerate(train_epochs(epoch_fn, states, data.train, data, num_epochs=config.epochs)):
+        mark_diverged(diverged, metrics["loss"], epoch)
+        append_metrics(history, metrics)
+        print(report.epoch_line(epoch, config.epochs, report.sweep_progress(metrics, pairs), clock.lap()), flush=True)
+    runs = report.sweep_table(pairs, split_history(history, len(pairs)), diverged)
+    save_checkpoint(out / "params.npz", {"params": states.params}, metadata={**config.to_json(), "runs": pairs})
+    if config.plots:
+        report.plot_sweep_runs(config, runs, out)
+    return {"runs": runs, **clock.timing()}

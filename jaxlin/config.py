@@ -1,0 +1,103 @@
+"""One frozen configuration of an experiment, built once: the model's book settings and the options.
+
+`make_config("softmax", impl="scratch")` gives the book's run of a model, with any setting
+overridden; `python -m jaxlin.train` builds the same object from its command line. The fields
+above `epochs` say *what* a run is (a resumed run must match them all); the rest say *how* it is
+carried out and may change between a run and its `--resume`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from jaxlin import _checks
+from jaxlin.models import IMPLEMENTATIONS, get_model
+from jaxlin.optim import OPTIMIZERS
+
+_HOW = {"how": True}  # field metadata: how the run is carried out, not what it is
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    model: str = "softmax"
+    impl: str = "concise"
+    optimizer: str = "sgd"
+    lr: tuple[float, ...] = (0.1,)  # several learning rates and/or seeds make a sweep
+    seed: tuple[int, ...] = (0,)
+    batch_size: int = 256
+    data_seed: int = 0  # draws synthetic data; the real data ignore it
+    epochs: int = dataclasses.field(default=10, metadata=_HOW)
+    devices: int | None = dataclasses.field(default=None, metadata=_HOW)  # None: all local devices
+    data_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
+    tfds_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
+    output_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
+    resume: bool = dataclasses.field(default=False, metadata=_HOW)
+    debug_nans: bool = dataclasses.field(default=False, metadata=_HOW)
+    plots: bool = dataclasses.field(default=True, metadata=_HOW)
+    compile_cache: bool = dataclasses.field(default=True, metadata=_HOW)
+
+    @property
+    def is_sweep(self) -> bool:
+        return len(self.lr) * len(self.seed) > 1
+
+    def identity(self) -> dict:
+        """The fields that say what the run is: a checkpoint resumes only under the same ones."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if not f.metadata.get("how")}
+
+    def to_json(self) -> dict:
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def default_optimizer(impl: str) -> str:
+    """Each path's optimizer unless told otherwise: jaxlin's own SGD for scratch, optax's for concise."""
+    return "scratch-sgd" if impl == "scratch" else "sgd"
+
+
+def _as_tuple(value, check) -> tuple:
+    values = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else (value,)
+    if not values:
+        raise ValueError("an empty list of values")
+    return tuple(check(v) for v in values)
+
+
+def _int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer, got {value!r}.")
+    return value
+
+
+def make_config(model: str = "softmax", **options) -> Config:
+    """The configuration of `model` with its book settings, overridden by `options` (Config's
+    fields; None means "the default"). Raises ValueError for an unknown name, a value out of range,
+    or a combination that does not go together."""
+    unknown = set(options) - {f.name for f in dataclasses.fields(Config)}
+    if unknown:
+        raise ValueError(f"Unknown setting(s) {', '.join(sorted(unknown))}; see jaxlin.config.Config.")
+    book = get_model(model).BOOK
+    options = {k: v for k, v in options.items() if v is not None}
+    impl = options.pop("impl", "concise")
+    if impl not in IMPLEMENTATIONS:
+        raise ValueError(f"impl must be one of {', '.join(IMPLEMENTATIONS)}, got {impl!r}.")
+    optimizer = options.pop("optimizer", None) or default_optimizer(impl)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"Unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}.")
+    config = Config(
+        model=model, impl=impl, optimizer=optimizer,
+        lr=_as_tuple(options.pop("lr", book.learning_rate), lambda v: _checks.positive_float("learning rate", v)),
+        seed=_as_tuple(options.pop("seed", 0), lambda v: _int("seed", v)),
+        batch_size=_checks.positive_int("batch_size", options.pop("batch_size", book.batch_size)),
+        epochs=_checks.positive_int("epochs", options.pop("epochs", book.num_epochs)),
+        **{k: str(v) if k.endswith("_dir") else v for k, v in options.items()},
+    )
+    if config.devices is not None:
+        _checks.positive_int("devices", config.devices)
+    if config.is_sweep and (config.resume or (config.devices or 1) > 1):
+        raise ValueError("a sweep (several learning rates or seeds) runs on one device and cannot resume; "
+                         "drop devices/resume or sweep one value")
+    if config.resume and config.output_dir is None:
+        raise ValueError("resume needs output_dir: the folder of the run to continue")
+    return config

@@ -1,0 +1,76 @@
+"""Softmax regression on Fashion-MNIST, D2L 3.6 (from scratch) and 3.7 (concise).
+
+The model is the affine map from the 784 flattened pixels to 10 logits, written for one image and
+batched with vmap. It takes f32 images in [0, 1]; the data layer's `prepare_images` makes them
+from the u8 images inside the compiled epoch. The scratch path turns logits into probabilities
+with `naive_softmax` and scores them with `cross_entropy`, exactly as the book does; the concise
+path hands the logits to optax's log-sum-exp cross-entropy, which cannot overflow.
+"""
+from __future__ import annotations
+
+import jax
+import optax
+
+from jaxlin.affine import Params, affine, init_affine
+from jaxlin.losses import cross_entropy
+from jaxlin.metrics import accuracy, correct, evaluate as evaluate_chunks
+from jaxlin.models.interface import Book
+from jaxlin.softmax import naive_softmax
+
+BOOK = Book(learning_rate=0.1, batch_size=256, num_epochs=10)
+DATASET = "fashion_mnist"
+NUM_INPUTS = 28 * 28
+NUM_OUTPUTS = 10
+Batch = tuple[jax.Array, jax.Array]  # (images f32[b, 28, 28] in [0, 1], labels i32[b])
+
+
+def init(key: jax.Array) -> Params:
+    """{"w": f32[784, 10] ~ N(0, 0.01²), "b": f32[10] = 0}, the book's initialisation."""
+    return init_affine(key, NUM_INPUTS, NUM_OUTPUTS, scale=0.01)
+
+
+def logits(params: Params, images: jax.Array) -> jax.Array:
+    """images: f32[n, 28, 28] (or f32[n, 784]) in [0, 1] -> logits f32[n, 10]."""
+    return jax.vmap(lambda x: affine(params, x.reshape(-1)))(images)
+
+
+def predict(params: Params, images: jax.Array) -> jax.Array:
+    """The most likely class of each image: f32[n, 28, 28] -> i32[n]."""
+    return logits(params, images).argmax(-1)
+
+
+def scratch_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict[str, jax.Array]]:
+    """The book's loss: cross_entropy(naive_softmax(o), y), batch mean; aux: train accuracy."""
+    images, labels = batch
+    o = logits(params, images)
+    return cross_entropy(naive_softmax(o), labels).mean(), {"accuracy": accuracy(o, labels)}
+
+
+def concise_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict[str, jax.Array]]:
+    """The stable loss from logits (optax), batch mean; aux: train accuracy."""
+    images, labels = batch
+    o = logits(params, images)
+    loss = optax.softmax_cross_entropy_with_integer_labels(o, labels).mean()
+    return loss, {"accuracy": accuracy(o, labels)}
+
+
+LOSSES = {"scratch": scratch_loss, "concise": concise_loss}
+
+
+def _per_example_test_metrics(params: Params, batch: Batch) -> dict[str, jax.Array]:
+    images, labels = batch
+    o = logits(params, images)
+    return {"test_loss": optax.softmax_cross_entropy_with_integer_labels(o, labels),
+            "test_accuracy": correct(o, labels)}
+
+
+def evaluate(params: Params, data, batch_size: int = 2048) -> dict[str, jax.Array]:
+    """{"test_loss", "test_accuracy"} over the whole test split of `data`, in chunks (jit-able)."""
+    return evaluate_chunks(_per_example_test_metrics, params, data.test, batch_size=batch_size,
+                           prepare=data.prepare)
+
+
+def summarize(params: Params, data) -> dict[str, float]:
+    """Nothing beyond the per-epoch figures."""
+    del params, data
+    return {}

@@ -1,0 +1,109 @@
+"""The command line of `python -m jaxlin.train`: argparse in, one frozen Config out."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jaxlin.config import Config, make_config
+from jaxlin.models import IMPLEMENTATIONS, MODELS, get_model
+from jaxlin.optim import OPTIMIZERS
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {kind.__name__}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+def _list_of(parse):
+    def parse_list(text: str):
+        return [parse(part) for part in text.split(",") if part.strip()] or parse(text)
+    return parse_list
+
+
+def _book_settings() -> str:
+    return "; ".join(f"{name}: lr {b.learning_rate}, batch {b.batch_size}, {b.num_epochs} epochs"
+                     for name, b in ((name, get_model(name).BOOK) for name in MODELS))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m jaxlin.train",
+        description="Train a linear network from D2L chapter 3: softmax regression on Fashion-MNIST "
+                    "(default) or linear regression on synthetic data, with the book's settings "
+                    f"unless told otherwise ({_book_settings()}).",
+        epilog="Fashion-MNIST is looked for in --data-dir, then $JAXLIN_DATA, then tfds's manual folder "
+               "(<tfds-dir>/downloads/manual), then /usr/share/datasets/fashion-mnist (Debian's "
+               "dataset-fashion-mnist); if it is in none of them, tfds downloads it.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--model", choices=list(MODELS), default="softmax",
+                   help="softmax: softmax regression on Fashion-MNIST; linreg: linear regression on "
+                        "synthetic data y = Xw + b + noise")
+    p.add_argument("--impl", choices=IMPLEMENTATIONS, default="concise",
+                   help="scratch: the book's from-scratch softmax, cross-entropy and SGD; "
+                        "concise: the stable optax loss and optimizers")
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=None,
+                   help="default: scratch-sgd with --impl scratch, sgd with --impl concise")
+    p.add_argument("--lr", type=_list_of(_positive(float)), default=None,
+                   help="learning rate, or a comma-separated list to sweep, e.g. 0.01,0.03,0.1 "
+                        "(default: the model's book setting)")
+    p.add_argument("--batch-size", type=_positive(int), default=None,
+                   help="minibatch size (default: the model's book setting)")
+    p.add_argument("--epochs", type=_positive(int), default=None,
+                   help="number of epochs (default: the model's book setting)")
+    p.add_argument("--seed", type=int, default=0, help="PRNG seed for initialisation and shuffling")
+    p.add_argument("--seeds", type=_list_of(int), default=None,
+                   help="comma-separated seeds to sweep, e.g. 0,1,2 (instead of --seed). Several learning "
+                        "rates and/or seeds train together, vmapped in one compiled call")
+    p.add_argument("--data-seed", type=int, default=0, help="PRNG seed that draws synthetic data")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="folder with the four Fashion-MNIST files (train-images-idx3-ubyte.gz, ...)")
+    p.add_argument("--tfds-dir", type=Path, default=None,
+                   help="tfds data folder for the prepared dataset (default: $TFDS_DATA_DIR or "
+                        "~/tensorflow_datasets)")
+    p.add_argument("--output-dir", type=Path, default=None,
+                   help="where results go (default: runs/<time>-<model>-<impl>)")
+    p.add_argument("--devices", type=_positive(int), default=None,
+                   help="split each minibatch across this many local devices, data parallel (default: all; "
+                        "the batch size must be a multiple of it)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run whose checkpoint.npz is in --output-dir (saved after every epoch)")
+    p.add_argument("--debug-nans", action="store_true",
+                   help="turn on jax_debug_nans: stop at the first operation that makes a NaN")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--no-compile-cache", action="store_true",
+                   help="do not keep compiled XLA programs in $XDG_CACHE_HOME/jaxlin/xla (~/.cache/jaxlin/xla), "
+                        "which saves a few seconds of compiling on every later run")
+    return p
+
+
+def parse_config(argv: list[str] | None = None) -> Config:
+    """The Config that the command line `argv` asks for; exits with code 2 and a message if it is bad."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.resume and args.output_dir is None:
+        parser.error("--resume needs --output-dir: the folder of the run to continue")
+    try:
+        config = make_config(
+            args.model, impl=args.impl, optimizer=args.optimizer, lr=args.lr,
+            seed=args.seed if args.seeds is None else args.seeds, batch_size=args.batch_size, epochs=args.epochs,
+            data_seed=args.data_seed, devices=args.devices, data_dir=args.data_dir, tfds_dir=args.tfds_dir,
+            output_dir=args.output_dir, resume=args.resume, debug_nans=args.debug_nans, plots=not args.no_plots,
+            compile_cache=not args.no_compile_cache,
+        )
+    except ValueError as err:
+        parser.error(str(err))
+    if config.output_dir is None:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        kind = "sweep" if config.is_sweep else config.impl
+        config = dataclasses.replace(config, output_dir=str(Path("runs") / f"{stamp}-{config.model}-{kind}"))
+    return config
