@@ -47,6 +47,8 @@ def run(config: Config) -> dict:
         enable_compile_cache()
     if config.debug_nans:
         jax.config.update("jax_debug_nans", True)
+    if config.output_dir is None:
+        raise CommandError("The command needs an output folder: set output_dir (--output-dir).")
     out = Path(config.output_dir)
     if not config.resume and ((out / CHECKPOINT).exists() or (out / "metrics.json").exists()):
         raise CommandError(f"{out} already holds a run; continue it with --resume, or choose another --output-dir.")

@@ -1,9 +1,10 @@
 """One frozen configuration of an experiment, built once: the model's book settings and the options.
 
 `make_config("softmax", impl="scratch")` gives the book's run of a model, with any setting
-overridden; `python -m jaxlin.train` builds the same object from its command line. The fields
-above `epochs` say *what* a run is (a resumed run must match them all); the rest say *how* it is
-carried out and may change between a run and its `--resume`.
+overridden; `python -m jaxlin.train` builds the same object from its command line. Fields without
+the "how" mark say *what* a run is (a resumed run must match them all); the others say *how* it is
+carried out and may change between a run and its `--resume`. The book settings live in the model
+modules only (`BOOK`), so a Config has no defaults of its own for them: build it with `make_config`.
 """
 from __future__ import annotations
 
@@ -19,14 +20,14 @@ _HOW = {"how": True}  # field metadata: how the run is carried out, not what it 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    model: str = "softmax"
-    impl: str = "concise"
-    optimizer: str = "sgd"
-    lr: tuple[float, ...] = (0.1,)  # several learning rates and/or seeds make a sweep
-    seed: tuple[int, ...] = (0,)
-    batch_size: int = 256
+    model: str
+    impl: str
+    optimizer: str
+    lr: tuple[float, ...]  # several learning rates and/or seeds make a sweep
+    seed: tuple[int, ...]
+    batch_size: int
+    epochs: int = dataclasses.field(metadata=_HOW)
     data_seed: int = 0  # draws synthetic data; the real data ignore it
-    epochs: int = dataclasses.field(default=10, metadata=_HOW)
     devices: int | None = dataclasses.field(default=None, metadata=_HOW)  # None: all local devices
     data_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
     tfds_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
