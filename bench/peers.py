@@ -1,7 +1,9 @@
-"""The implementations compared: jaxlin's two paths and the peers, each timing its own epochs.
+"""The implementations compared, each timing its own epochs: the peers here, jaxlin's in jaxlin_peer.py.
 
 Each function returns {"epoch_s": [seconds of each epoch], "test_accuracy": float, ...}. The peers
-read the IDX files with plain numpy, as their users would, and never import jaxlin or JAX.
+read the IDX files with plain numpy, as their users would, and never import jaxlin or JAX: they get
+the book's settings (`book`, a dict of `Book` fields plus, for linreg, the true w and b and the
+number of examples) from the parent process, which reads them from jaxlin's models.
 """
 from __future__ import annotations
 
@@ -11,9 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-BOOK = {"batch_size": 256, "lr": 0.1}
-LINREG = {"w": (2.0, -3.4), "b": 4.2, "n": 1000, "batch_size": 10, "lr": 0.03}
-
 
 def read_split(folder: Path, prefix: str) -> tuple[np.ndarray, np.ndarray]:
     """u8[n, 28, 28] images and i64[n] labels, read the plain way (no checks: a peer's loader)."""
@@ -22,77 +21,52 @@ def read_split(folder: Path, prefix: str) -> tuple[np.ndarray, np.ndarray]:
     return images.reshape(-1, 28, 28), labels.astype(np.int64)
 
 
-def _timed_epochs(epochs: int, run_epoch) -> list[float]:
+def timed_epochs(epochs: int, run_epoch) -> list[float]:
+    """Seconds of each of `epochs` calls of run_epoch()."""
     times = []
-    for epoch in range(epochs):
+    for _ in range(epochs):
         start = time.perf_counter()
-        run_epoch(epoch)
+        run_epoch()
         times.append(time.perf_counter() - start)
     return times
 
 
-def _numpy_sgd(X, y, params: list[np.ndarray], grads, batch_size: int, lr: float, epochs: int, rng) -> list[float]:
+def _numpy_sgd(X, y, params: list[np.ndarray], grads, book: dict, epochs: int, rng) -> list[float]:
     """Minibatch SGD in NumPy, updating `params` in place; grads(x, y) gives the batch-mean gradients."""
-    def run_epoch(epoch):
+    batch_size, lr = book["batch_size"], book["learning_rate"]
+
+    def run_epoch():
         order = rng.permutation(len(X))
         for i in range(0, len(X), batch_size):
             idx = order[i : i + batch_size]
             for param, grad in zip(params, grads(X[idx], y[idx])):
                 param -= lr * grad
 
-    return _timed_epochs(epochs, run_epoch)
+    return timed_epochs(epochs, run_epoch)
+
+
+def _jaxlin(task: str, impl: str):
+    """The worker entry for jaxlin's `impl` path of the registered model `task`."""
+    def run(a):
+        from bench.jaxlin_peer import jaxlin_peer  # imports JAX: only jaxlin's own workers pay for it
+
+        return jaxlin_peer(task, impl, a.data_dir, a.tfds_dir, a.epochs)
+
+    return run
 
 
 # Softmax regression on Fashion-MNIST -------------------------------------------------------------
 
-def _jaxlin_epochs(epoch, start, data, eval_data, epochs: int) -> dict:
-    """Compile jaxlin's epoch on its own clock, then time `epochs` calls of the compiled program.
-
-    Returns {"epoch_s", "compile_s", "params", "metrics"} (the last epoch's parameters and metrics).
-    """
-    import jax
-
-    from jaxlin import epoch_key
-
-    state = {"params": start.params, "opt": start.opt_state, "metrics": None}
-    jax.block_until_ready(state)
-    clock = time.perf_counter()
-    compiled = jax.jit(epoch).lower(state["params"], state["opt"], start.shuffle_key, data, eval_data).compile()
-    compile_s = time.perf_counter() - clock
-
-    def run_epoch(e):
-        state["params"], state["opt"], state["metrics"] = jax.block_until_ready(
-            compiled(state["params"], state["opt"], epoch_key(start.shuffle_key, e), data, eval_data))
-
-    times = _timed_epochs(epochs, run_epoch)
-    return {"epoch_s": times, "compile_s": compile_s, "params": state["params"], "metrics": state["metrics"]}
-
-
-def jaxlin_softmax(source: Path, epochs: int, impl: str, tfds_dir: Path | None = None) -> dict:
-    import jax
-
-    from jaxlin import load_fashion_mnist, make_epoch, to_device
-    from jaxlin import softmax_regression as sr
-    from jaxlin.optim import default_optimizer
-
-    clock = time.perf_counter()
-    train = to_device(*load_fashion_mnist("train", source_dir=source, data_dir=tfds_dir))
-    test = to_device(*load_fashion_mnist("test", source_dir=source, data_dir=tfds_dir))
-    jax.block_until_ready((train, test))
-    load_s = time.perf_counter() - clock
-    start = sr.setup(jax.random.key(0), default_optimizer(impl), BOOK["lr"])
-    epoch = make_epoch(sr.LOSSES[impl], start.optimizer, batch_size=BOOK["batch_size"], has_aux=True,
-                       eval_fn=sr.evaluate_split)
-    run = _jaxlin_epochs(epoch, start, train, test, epochs)
-    return {"epoch_s": run["epoch_s"], "compile_s": run["compile_s"], "load_s": load_s,
-            "test_accuracy": float(run["metrics"]["test_accuracy"])}
-
-
-def numpy_softmax(source: Path, epochs: int) -> dict:
-    """The same minibatch SGD, written with NumPy: forward, softmax, analytic gradient, update."""
+def _flat_images(source: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Train and test images as f32[n, 784] in [0, 1], with their labels."""
     (train_x, train_y), (test_x, test_y) = read_split(source, "train"), read_split(source, "t10k")
-    X = train_x.reshape(len(train_x), -1).astype(np.float32) / 255
-    X_test = test_x.reshape(len(test_x), -1).astype(np.float32) / 255
+    flat = lambda x: x.reshape(len(x), -1).astype(np.float32) / 255
+    return flat(train_x), train_y, flat(test_x), test_y
+
+
+def numpy_softmax(source: Path, epochs: int, book: dict) -> dict:
+    """The same minibatch SGD, written with NumPy: forward, softmax, analytic gradient, update."""
+    X, train_y, X_test, test_y = _flat_images(source)
     rng = np.random.default_rng(0)
     W = rng.normal(0, 0.01, (784, 10)).astype(np.float32)
     b = np.zeros(10, np.float32)
@@ -105,11 +79,11 @@ def numpy_softmax(source: Path, epochs: int) -> dict:
         p /= len(y)
         return x.T @ p, p.sum(axis=0)
 
-    times = _numpy_sgd(X, train_y, [W, b], grads, BOOK["batch_size"], BOOK["lr"], epochs, rng)
+    times = _numpy_sgd(X, train_y, [W, b], grads, book, epochs, rng)
     return {"epoch_s": times, "test_accuracy": float(((X_test @ W + b).argmax(1) == test_y).mean())}
 
 
-def torch_softmax(source: Path, epochs: int) -> dict:
+def torch_softmax(source: Path, epochs: int, book: dict) -> dict:
     """D2L's PyTorch code (3.7): DataLoader with 4 workers, Flatten + Linear, CrossEntropyLoss, SGD."""
     import torch
     from torch import nn
@@ -118,15 +92,15 @@ def torch_softmax(source: Path, epochs: int) -> dict:
     (train_x, train_y), (test_x, test_y) = read_split(source, "train"), read_split(source, "t10k")
     to_tensor = lambda x: torch.from_numpy(x.astype(np.float32) / 255).unsqueeze(1)  # ToTensor()
     train_iter = data.DataLoader(data.TensorDataset(to_tensor(train_x), torch.from_numpy(train_y)),
-                                 BOOK["batch_size"], shuffle=True, num_workers=4)
+                                 book["batch_size"], shuffle=True, num_workers=4)
     torch.manual_seed(0)
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
     nn.init.normal_(net[1].weight, std=0.01)
     nn.init.zeros_(net[1].bias)
     loss = nn.CrossEntropyLoss(reduction="none")
-    trainer = torch.optim.SGD(net.parameters(), lr=BOOK["lr"])
+    trainer = torch.optim.SGD(net.parameters(), lr=book["learning_rate"])
 
-    def run_epoch(epoch):
+    def run_epoch():
         net.train()
         for X, y in train_iter:
             l = loss(net(X), y)
@@ -134,7 +108,7 @@ def torch_softmax(source: Path, epochs: int) -> dict:
             l.mean().backward()
             trainer.step()
 
-    times = _timed_epochs(epochs, run_epoch)
+    times = timed_epochs(epochs, run_epoch)
     with torch.no_grad():
         accuracy = (net(to_tensor(test_x)).argmax(1).numpy() == test_y).mean()
     return {"epoch_s": times, "test_accuracy": float(accuracy)}
@@ -146,9 +120,7 @@ def sklearn_softmax(source: Path, epochs: int, model: str) -> dict:
     from sklearn.linear_model import LogisticRegression, SGDClassifier
     import warnings
 
-    (train_x, train_y), (test_x, test_y) = read_split(source, "train"), read_split(source, "t10k")
-    X = train_x.reshape(len(train_x), -1).astype(np.float32) / 255
-    X_test = test_x.reshape(len(test_x), -1).astype(np.float32) / 255
+    X, train_y, X_test, test_y = _flat_images(source)
     if model == "logreg":
         clf = LogisticRegression(max_iter=100)
     else:
@@ -166,33 +138,20 @@ def sklearn_softmax(source: Path, epochs: int, model: str) -> dict:
 
 # Linear regression on synthetic data (D2L 3.2-3.3) -----------------------------------------------
 
-def _synthetic_numpy(seed: int = 0):
+def _synthetic_numpy(book: dict, seed: int = 0):
     rng = np.random.default_rng(seed)
-    w = np.asarray(LINREG["w"], np.float32)
-    X = rng.normal(size=(LINREG["n"], len(w))).astype(np.float32)
-    y = (X @ w + LINREG["b"] + rng.normal(0, 0.01, LINREG["n"])).astype(np.float32)
+    w, n = np.asarray(book["w"], np.float32), book["num_examples"]
+    X = rng.normal(size=(n, len(w))).astype(np.float32)
+    y = (X @ w + book["b"] + rng.normal(0, 0.01, n)).astype(np.float32)
     return X, y
 
 
-def jaxlin_linreg(epochs: int) -> dict:
-    import jax
-
-    from jaxlin import make_epoch
-    from jaxlin import linear_regression as lr
-
-    start = lr.setup(jax.random.key(0), "scratch-sgd", LINREG["lr"], LINREG["n"], LINREG["w"], LINREG["b"])
-    epoch = make_epoch(lr.scratch_loss, start.optimizer, batch_size=LINREG["batch_size"])
-    run = _jaxlin_epochs(epoch, start, start.data, None, epochs)
-    return {"epoch_s": run["epoch_s"], "compile_s": run["compile_s"],
-            **lr.estimation_errors(run["params"], LINREG["w"], LINREG["b"])}
+def _linreg_errors(w, b, book: dict) -> dict:
+    return {"w_error": float(np.abs(np.asarray(w) - book["w"]).max()), "b_error": float(abs(float(b) - book["b"]))}
 
 
-def _linreg_errors(w, b) -> dict:
-    return {"w_error": float(np.abs(np.asarray(w) - LINREG["w"]).max()), "b_error": float(abs(float(b) - LINREG["b"]))}
-
-
-def numpy_linreg(epochs: int) -> dict:
-    X, y = _synthetic_numpy()
+def numpy_linreg(epochs: int, book: dict) -> dict:
+    X, y = _synthetic_numpy(book)
     rng = np.random.default_rng(1)
     w, b = rng.normal(0, 0.01, 2).astype(np.float32), np.zeros(1, np.float32)
 
@@ -200,49 +159,50 @@ def numpy_linreg(epochs: int) -> dict:
         r = x @ w + b - y
         return x.T @ r / len(y), r.mean(keepdims=True)
 
-    times = _numpy_sgd(X, y, [w, b], grads, LINREG["batch_size"], LINREG["lr"], epochs, rng)
-    return {"epoch_s": times, **_linreg_errors(w, b[0])}
+    times = _numpy_sgd(X, y, [w, b], grads, book, epochs, rng)
+    return {"epoch_s": times, **_linreg_errors(w, b[0], book)}
 
 
-def torch_linreg(epochs: int) -> dict:
+def torch_linreg(epochs: int, book: dict) -> dict:
     """D2L 3.3: TensorDataset + DataLoader (no workers), nn.Linear, MSELoss, SGD."""
     import torch
     from torch import nn
     from torch.utils import data
 
-    X, y = _synthetic_numpy()
+    X, y = _synthetic_numpy(book)
     train_iter = data.DataLoader(data.TensorDataset(torch.from_numpy(X), torch.from_numpy(y).reshape(-1, 1)),
-                                 LINREG["batch_size"], shuffle=True)
+                                 book["batch_size"], shuffle=True)
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(2, 1))
     net[0].weight.data.normal_(0, 0.01)
     net[0].bias.data.fill_(0)
-    loss, trainer = nn.MSELoss(), torch.optim.SGD(net.parameters(), lr=LINREG["lr"])
+    loss, trainer = nn.MSELoss(), torch.optim.SGD(net.parameters(), lr=book["learning_rate"])
 
-    def run_epoch(epoch):
+    def run_epoch():
         for Xb, yb in train_iter:
             l = loss(net(Xb), yb)
             trainer.zero_grad()
             l.backward()
             trainer.step()
 
-    times = _timed_epochs(epochs, run_epoch)
-    return {"epoch_s": times, **_linreg_errors(net[0].weight.data[0].numpy(), net[0].bias.data[0])}
+    times = timed_epochs(epochs, run_epoch)
+    return {"epoch_s": times, **_linreg_errors(net[0].weight.data[0].numpy(), net[0].bias.data[0], book)}
 
 
+# task (a model's registry name) -> implementation name -> run(worker arguments) -> result
 IMPLEMENTATIONS = {
     "softmax": {
-        "jaxlin-concise": lambda a: jaxlin_softmax(a.data_dir, a.epochs, "concise", a.tfds_dir),
-        "jaxlin-scratch": lambda a: jaxlin_softmax(a.data_dir, a.epochs, "scratch", a.tfds_dir),
-        "numpy": lambda a: numpy_softmax(a.data_dir, a.epochs),
-        "pytorch-d2l": lambda a: torch_softmax(a.data_dir, a.epochs),
+        "jaxlin-concise": _jaxlin("softmax", "concise"),
+        "jaxlin-scratch": _jaxlin("softmax", "scratch"),
+        "numpy": lambda a: numpy_softmax(a.data_dir, a.epochs, a.book),
+        "pytorch-d2l": lambda a: torch_softmax(a.data_dir, a.epochs, a.book),
         "sklearn-logreg": lambda a: sklearn_softmax(a.data_dir, a.epochs, "logreg"),
         "sklearn-sgd": lambda a: sklearn_softmax(a.data_dir, a.epochs, "sgd"),
     },
     "linreg": {
-        "jaxlin": lambda a: jaxlin_linreg(a.epochs),
-        "numpy": lambda a: numpy_linreg(a.epochs),
-        "pytorch-d2l": lambda a: torch_linreg(a.epochs),
+        "jaxlin": _jaxlin("linreg", "scratch"),
+        "numpy": lambda a: numpy_linreg(a.epochs, a.book),
+        "pytorch-d2l": lambda a: torch_linreg(a.epochs, a.book),
     },
 }
 REQUIRES = {"pytorch-d2l": "torch", "sklearn-logreg": "sklearn", "sklearn-sgd": "sklearn"}

@@ -1,6 +1,6 @@
 """Runs one implementation in its own process and prints its result as one JSON line.
 
-python -m bench.worker TASK NAME --epochs N --data-dir DIR [--tfds-dir DIR]
+python -m bench.worker TASK NAME --epochs N --book JSON --data-dir DIR [--tfds-dir DIR]
 """
 import argparse
 import json
@@ -17,6 +17,7 @@ if __name__ == "__main__":
     p.add_argument("task", choices=sorted(IMPLEMENTATIONS))
     p.add_argument("name")
     p.add_argument("--epochs", type=int, required=True)
+    p.add_argument("--book", type=json.loads, required=True, help="the task's book settings (see bench/peers.py)")
     p.add_argument("--data-dir", type=Path)
     p.add_argument("--tfds-dir", type=Path)
     args = p.parse_args()

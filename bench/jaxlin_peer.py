@@ -1,0 +1,46 @@
+"""jaxlin's own entry in the comparison: any registered model, trained as a user's run trains it.
+
+The model comes from the registry by name and everything else from the generic pieces
+(`make_config`, `load_data`, `start`, `epoch_options`, `make_epoch`), so this code is the same
+for every model. The epoch is compiled on its own clock, then each compiled call is timed.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import jax
+
+from bench.peers import timed_epochs
+from jaxlin.config import make_config
+from jaxlin.experiment import epoch_options, load_data, start
+from jaxlin.models import get_model
+from jaxlin.training import make_epoch
+
+
+def compiled_with_time(fn, *args):
+    """`fn` jitted and compiled for `args` ahead of time, and the seconds compiling took."""
+    clock = time.perf_counter()
+    compiled = jax.jit(fn).lower(*args).compile()
+    return compiled, time.perf_counter() - clock
+
+
+def jaxlin_peer(model_name: str, impl: str, source: Path, tfds_dir: Path | None, epochs: int) -> dict:
+    """{"epoch_s", "compile_s", "load_s"}, the last epoch's metrics and the model's summary."""
+    model = get_model(model_name)
+    config = make_config(model_name, impl=impl, epochs=epochs, data_dir=source, tfds_dir=tfds_dir)
+    clock = time.perf_counter()
+    data = jax.block_until_ready(load_data(config, model))
+    load_s = time.perf_counter() - clock
+    optimizer, state = start(model, config, config.lr[0], config.seed[0])
+    epoch = make_epoch(model.LOSSES[config.impl], optimizer, **epoch_options(model, config, data))
+    compiled, compile_s = compiled_with_time(epoch, state, data.train, data)
+    metrics = None
+
+    def run_epoch():
+        nonlocal state, metrics
+        state, metrics = jax.block_until_ready(compiled(state, data.train, data))
+
+    times = timed_epochs(config.epochs, run_epoch)
+    return {"epoch_s": times, "compile_s": compile_s, "load_s": load_s,
+            **{name: float(value) for name, value in metrics.items()}, **model.summarize(state.params, data)}

@@ -1,0 +1,203 @@
+"""The measured sections of `python -m bench`: each is section(args, tfds_dir) -> its results.
+
+The jaxlin parts go through the model registry and the generic pieces (`make_config`,
+`load_data`, `start`, `epoch_options`, `make_epoch` / `jit_sweep_epoch`), as a user's run does.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+
+from bench.peers import IMPLEMENTATIONS, REQUIRES
+from jaxlin.config import make_config
+from jaxlin.data import fashion_mnist_builder, load_fashion_mnist, preprocess_images, to_device
+from jaxlin.data.synthetic import BOOK_B, BOOK_W, linear_dataset
+from jaxlin.experiment import epoch_options, load_data, start
+from jaxlin.models import get_model
+from jaxlin.order import batch_indices
+from jaxlin.sweep import grid, jit_sweep_epoch, stack
+from jaxlin.training import make_epoch
+from jaxlin.vectorization import vectorization_demo
+
+REPO = Path(__file__).resolve().parents[1]
+MODEL = "softmax"  # the model that scaling and sweep measure, by its registry name
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def steady(epoch_s: list[float]) -> list[float]:
+    """Epoch times without the first one (worker start-up, caches) when there are more."""
+    return epoch_s[1:] if len(epoch_s) > 1 else epoch_s
+
+
+def book_settings() -> dict:
+    """Each task's book settings, read here from jaxlin and handed to its workers: importing
+    jaxlin (and so JAX) would add well over a second to every NumPy, PyTorch and scikit-learn
+    worker's start-up, which "total wall" counts."""
+    linear_data = {"w": BOOK_W, "b": BOOK_B, "num_examples": linear_dataset.__kwdefaults__["num_examples"]}
+    return {"softmax": get_model("softmax").BOOK._asdict(),
+            "linreg": {**get_model("linreg").BOOK._asdict(), **linear_data}}
+
+
+def run_worker(task: str, name: str, book: dict, args, tfds_dir: Path) -> dict | None:
+    module = REQUIRES.get(name)
+    if module and importlib.util.find_spec(module) is None:
+        log(f"  {name}: skipped ({module} is not installed; see bench/README.md)")
+        return None
+    cmd = [sys.executable, "-m", "bench.worker", task, name, "--epochs", str(args.epochs),
+           "--book", json.dumps(book), "--data-dir", str(args.data_dir), "--tfds-dir", str(tfds_dir)]
+    start_clock = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    wall = time.perf_counter() - start_clock
+    if done.returncode != 0:
+        log(f"  {name}: FAILED\n{done.stderr[-2000:]}")
+        return None
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    times = steady(result["epoch_s"])
+    result.update(name=name, wall_s=wall, median_s=statistics.median(times), min_s=min(times), max_s=max(times))
+    log(f"  {name}: {result['median_s'] * 1e3:.1f} ms/epoch, wall {wall:.1f} s")
+    return result
+
+
+def peers(args, tfds_dir: Path) -> dict:
+    tables, books = {}, book_settings()
+    for task, impls in IMPLEMENTATIONS.items():
+        log(f"{task}: {', '.join(impls)}")
+        rows = [r for r in (run_worker(task, name, books[task], args, tfds_dir) for name in impls) if r]
+        base = next(r for r in rows if r["name"].startswith("jaxlin"))["median_s"]
+        for r in rows:
+            r["ratio_to_jaxlin"] = r["median_s"] / base
+        tables[task] = rows
+    return tables
+
+
+def pipeline(args, tfds_dir: Path) -> dict:
+    out = {}
+    with tempfile.TemporaryDirectory() as fresh:
+        clock = time.perf_counter()
+        fashion_mnist_builder(args.data_dir, fresh)
+        out["prepare_s"] = time.perf_counter() - clock
+    loads = []
+    for _ in range(3):
+        clock = time.perf_counter()
+        images, labels = jax.block_until_ready(to_device(*load_fashion_mnist("train", source_dir=args.data_dir, data_dir=tfds_dir)))
+        loads.append(time.perf_counter() - clock)
+    out["load_train_to_device_s"] = statistics.median(loads)
+    clock = time.perf_counter()
+    load_fashion_mnist("train", source_dir=args.data_dir, data_dir=tfds_dir, reader="tfds")
+    out["load_train_tfds_decoder_s"] = time.perf_counter() - clock
+
+    @jax.jit
+    def feed_epoch(key, images, labels):
+        full, _ = batch_indices(key, images.shape[0], 256)
+
+        def body(total, idx):  # gather a batch, make it float32 in [0, 1], use it
+            return total + preprocess_images(images[idx]).sum() + labels[idx].sum(), None
+
+        return jax.lax.scan(body, jnp.float32(0), full)[0]
+
+    feed_epoch(jax.random.key(0), images, labels).block_until_ready()
+    feeds = []
+    for i in range(5 if args.quick else 20):
+        clock = time.perf_counter()
+        feed_epoch(jax.random.key(i), images, labels).block_until_ready()
+        feeds.append(time.perf_counter() - clock)
+    out["feed_epoch_batch256_s"] = statistics.median(feeds)
+    out["vectorization"] = vectorization_demo(10000)
+    log(f"pipeline: {json.dumps(out)}")
+    return out
+
+
+def model_and_data(args, tfds_dir: Path):
+    """The measured model's module and its dataset."""
+    model = get_model(MODEL)
+    return model, load_data(make_config(MODEL, data_dir=args.data_dir, tfds_dir=tfds_dir), model)
+
+
+def training_options(model, config, data) -> dict:
+    """`epoch_options` without the end-of-epoch evaluation: scaling and sweep time training alone."""
+    return {**epoch_options(model, config, data), "eval_fn": None}
+
+
+def median_epoch_s(epoch, state, train, repeats: int) -> float:
+    """Median seconds of `repeats` calls of a jitted epoch, each from the state the last returned,
+    after one call that compiles it."""
+    state, _ = jax.block_until_ready(epoch(state, train, None))
+    times = []
+    for _ in range(repeats):
+        clock = time.perf_counter()
+        state, _ = jax.block_until_ready(epoch(state, train, None))
+        times.append(time.perf_counter() - clock)
+    return statistics.median(times)
+
+
+def scaling(args, tfds_dir: Path) -> dict:
+    model, data = model_and_data(args, tfds_dir)
+
+    def epoch_time(batch_size, n):
+        config = make_config(MODEL, batch_size=batch_size)
+        optimizer, state = start(model, config, config.lr[0], config.seed[0])
+        epoch = jax.jit(make_epoch(model.LOSSES[config.impl], optimizer, **training_options(model, config, data)))
+        first_n = jax.tree_util.tree_map(lambda a: a[:n], data.train)
+        return median_epoch_s(epoch, state, first_n, 3 if args.quick else 7)
+
+    batch_sizes = [32, 256, 4096] if args.quick else [32, 64, 128, 256, 512, 1024, 2048, 4096]
+    sizes = [15000, 60000] if args.quick else [3750, 7500, 15000, 30000, 60000]
+    out = {"batch_size": {b: epoch_time(b, 60000) for b in batch_sizes},
+           "num_examples": {n: epoch_time(256, n) for n in sizes}}
+    log(f"scaling: {json.dumps(out)}")
+    return out
+
+
+def sweep(args, tfds_dir: Path) -> dict:
+    """N models trained together (vmapped) against one after another."""
+    model, data = model_and_data(args, tfds_dir)
+    repeats = 3 if args.quick else 5
+    out = {}
+    for label, seeds in (("4 learning rates, 1 seed", [0]), ("4 learning rates x 3 seeds", [0, 1, 2])):
+        config = make_config(MODEL, lr=[0.01, 0.03, 0.1, 0.3], seed=seeds)
+        starts = [start(model, config, pair["lr"], pair["seed"]) for pair in grid(config.lr, config.seed)]
+        optimizer, options = starts[0][0], training_options(model, config, data)  # lr is in each state
+        loss = model.LOSSES[config.impl]
+        single = jax.jit(make_epoch(loss, optimizer, **options))
+        sequential = sum(median_epoch_s(single, state, data.train, repeats) for _, state in starts)
+        together = median_epoch_s(jit_sweep_epoch(loss, optimizer, **options),
+                                  stack([state for _, state in starts]), data.train, repeats)
+        out[label] = {"models": len(starts), "sequential_s": sequential, "vmapped_s": together,
+                      "speedup": sequential / together}
+    log(f"sweep: {json.dumps(out)}")
+    return out
+
+
+def cli(args, tfds_dir: Path) -> dict:
+    """`python -m jaxlin.train` with its defaults, end to end, as a user runs it (data prepared):
+    first with an empty compile cache (cold), then again with the cache it left (warm)."""
+    out = {}
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as tmp:
+        for run in ("cold", "warm"):
+            run_dir = Path(tmp) / run
+            cmd = [sys.executable, "-m", "jaxlin.train", "--data-dir", str(args.data_dir),
+                   "--tfds-dir", str(tfds_dir), "--output-dir", str(run_dir)] + (["--epochs", "3"] if args.quick else [])
+            clock = time.perf_counter()
+            done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env={**os.environ, "XDG_CACHE_HOME": cache})
+            wall = time.perf_counter() - clock
+            if done.returncode != 0:
+                raise RuntimeError(f"python -m jaxlin.train failed ({run} run):\n{done.stderr[-2000:]}")
+            metrics = json.loads((run_dir / "metrics.json").read_text())
+            out[run] = {"wall_s": wall, "returncode": done.returncode,
+                        **{k: metrics.get(k) for k in ("load_s", "first_epoch_s", "steady_epoch_s", "total_s")},
+                        "test_accuracy": metrics.get("final", {}).get("test_accuracy")}
+    log(f"cli: {json.dumps(out)}")
+    return out

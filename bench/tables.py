@@ -1,0 +1,86 @@
+"""What `python -m bench` writes from its results: the markdown tables and the scaling plot."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def peers_table(task: str, rows: list[dict]) -> list[str]:
+    acc = "test acc" if task == "softmax" else "max |w − w*| / |b − b*|"
+    lines = [f"\n## {task}\n", f"| implementation | s/epoch median (min–max) | ratio to jaxlin | total wall s | compile s | {acc} |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        quality = f"{r['test_accuracy']:.4f}" if task == "softmax" else f"{r['w_error']:.1e} / {r['b_error']:.1e}"
+        compile_s = f"{r['compile_s']:.2f}" if "compile_s" in r else "–"
+        lines.append(f"| {r['name']} | {r['median_s'] * 1e3:.2f} ms ({r['min_s'] * 1e3:.2f}–{r['max_s'] * 1e3:.2f}) "
+                     f"| {r['ratio_to_jaxlin']:.2f}× | {r['wall_s']:.1f} | {compile_s} | {quality} |")
+        if r.get("note"):
+            lines[-1] = lines[-1][:-2] + f" ({r['note']}) |"
+    return lines
+
+
+def pipeline_table(p: dict) -> list[str]:
+    v = p["vectorization"]
+    return ["\n## data pipeline and vectorization\n", "| what | time |", "| --- | --- |",
+            f"| prepare the tfds dataset once (70,000 images) | {p['prepare_s']:.2f} s |",
+            f"| load the prepared train split into device memory | {p['load_train_to_device_s']:.3f} s |",
+            f"| the same through tfds's per-example decoder | {p['load_train_tfds_decoder_s']:.3f} s |",
+            f"| feed one epoch of batch-256 minibatches (gather + to float, in jit) | {p['feed_epoch_batch256_s'] * 1e3:.2f} ms |",
+            f"| add two 10000-vectors in a Python loop | {v['python_loop_s'] * 1e3:.2f} ms |",
+            f"| the same as one jitted `a + b` | {v['jax_s'] * 1e3:.4f} ms ({v['speedup']:.0f}× faster) |"]
+
+
+def ms_row(heading: str, seconds: dict) -> list[str]:
+    """A two-row table: the sizes in `seconds` across, and their milliseconds under them."""
+    return [f"| {heading} | " + " | ".join(map(str, seconds)) + " |", "|---" * (len(seconds) + 1) + "|",
+            "| ms/epoch | " + " | ".join(f"{t * 1e3:.1f}" for t in seconds.values()) + " |"]
+
+
+def scaling_table(s: dict) -> list[str]:
+    return ["\n## scaling of the jaxlin epoch (concise softmax regression)\n",
+            *ms_row("batch size (60,000 examples)", s["batch_size"]), "",
+            *ms_row("examples (batch 256)", s["num_examples"])]
+
+
+def sweep_table(sweeps: dict) -> list[str]:
+    lines = ["\n## sweeps: N models in one vmapped epoch against N epochs one after another\n",
+             "| sweep | models | sequential s/epoch | vmapped s/epoch | speed-up |", "| --- | --- | --- | --- | --- |"]
+    for label, r in sweeps.items():
+        lines.append(f"| {label} | {r['models']} | {r['sequential_s']:.3f} | {r['vmapped_s']:.3f} | {r['speedup']:.2f}× |")
+    return lines
+
+
+def cli_table(runs: dict) -> list[str]:
+    lines = ["\n## `python -m jaxlin.train` with its defaults, end to end\n",
+             "| compile cache | wall s (import, load, compile, train, write) | load s | first epoch s (with compile) "
+             "| steady ms/epoch | test acc |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for run, c in runs.items():
+        lines.append(f"| {run} | {c['wall_s']:.1f} | {c['load_s']:.2f} | {c['first_epoch_s']:.2f} | "
+                     f"{c['steady_epoch_s'] * 1e3:.0f} | {c['test_accuracy']:.4f} |")
+    return lines
+
+
+def markdown(results: dict) -> str:
+    lines = [f"# jaxlin benchmarks\n\n{results['machine']}; {results['epochs']} epochs.\n"]
+    for task, rows in results.get("peers", {}).items():
+        lines += peers_table(task, rows)
+    for section, table in (("pipeline", pipeline_table), ("scaling", scaling_table),
+                           ("sweep", sweep_table), ("cli", cli_table)):
+        if section in results:
+            lines += table(results[section])
+    return "\n".join(lines) + "\n"
+
+
+def plot_scaling(s: dict, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from jaxlin.plotting import save_figure
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
+    a.plot(list(s["batch_size"]), [t * 1e3 for t in s["batch_size"].values()], marker="o")
+    a.set(xscale="log", xlabel="batch size (60,000 examples)", ylabel="ms per epoch")
+    b.plot(list(s["num_examples"]), [t * 1e3 for t in s["num_examples"].values()], marker="o")
+    b.set(xlabel="examples (batch 256)", ylabel="ms per epoch")
+    for ax in (a, b):
+        ax.grid(True, alpha=0.3)
+    save_figure(fig, path)
