@@ -31,6 +31,10 @@ def test_softmax_run_writes_everything(tiny_source, tmp_path, capsys):
                                                "checkpoint.npz"}
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["epochs"] == 3 and metrics["config"]["optimizer"] == "sgd"
+    assert metrics["config"]["batch_size"] == 16 and metrics["config"]["lr"] == [0.5]
+    last = {k: v[-1] for k, v in metrics["history"].items()}
+    assert metrics["final"] == last
+    assert f"train acc {last['accuracy']:.4g}  test acc {last['test_accuracy']:.4g}" in stdout
     assert len(metrics["history"]["loss"]) == 3
     assert 0.0 <= metrics["final"]["test_accuracy"] <= 1.0
     assert metrics["history"]["loss"][-1] < metrics["history"]["loss"][0]
@@ -124,3 +128,9 @@ def test_reported_test_accuracy_is_the_saved_params_on_the_real_test_split(real_
     expected = float((scores.argmax(1) == labels).mean())
     reported = json.loads((out / "metrics.json").read_text())["final"]["test_accuracy"]
     assert abs(reported - expected) <= 2e-4, (reported, expected)  # float32 vs float64: a tie or two
+
+
+def test_load_params_keeps_nested_names(tmp_path):
+    path = save_checkpoint(tmp_path / "p.npz", {"params": {"layer": {"w": jnp.ones(2)}, "b": jnp.zeros(1)}})
+    params = load_params(path)
+    assert params["layer"]["w"].shape == (2,) and params["b"].shape == (1,)

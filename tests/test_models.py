@@ -3,9 +3,12 @@ import dataclasses
 import json
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import jaxlin
+import jaxlin.experiment
 from jaxlin.data import DATASETS
 from jaxlin.models import MODELS, Model, get_model
 from jaxlin.train import main
@@ -35,7 +38,7 @@ def test_config_is_the_book_settings_overridden_and_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.lr = (1.0,)
     assert "epochs" not in config.identity() and "output_dir" not in config.identity()
-    assert {"model", "impl", "optimizer", "lr", "seed", "batch_size"} <= set(config.identity())
+    assert set(config.identity()) == {"model", "impl", "optimizer", "lr", "seed", "batch_size", "data_seed"}
     json.dumps(config.to_json(), allow_nan=False)
 
 
@@ -80,3 +83,15 @@ def test_a_new_model_sweep_equals_its_separate_runs(toy_registered):
         for a, b in zip(jax.tree_util.tree_leaves(jaxlin.unstack(result.params, m)),
                         jax.tree_util.tree_leaves(single.params)):
             assert abs(float((a - b).max())) < 1e-5
+
+
+def test_the_data_seed_draws_the_synthetic_data():
+    a, b = (jaxlin.experiment.load_data(jaxlin.make_config("linreg", data_seed=s)) for s in (0, 1))
+    assert not np.array_equal(a.train[0], b.train[0])
+
+
+def test_linreg_summary_is_the_largest_error():
+    data = jaxlin.load_dataset("synthetic_linear", jax.random.key(0))
+    params = {"w": jnp.array([[2.0], [0.0]]), "b": jnp.array([4.0])}
+    errors = get_model("linreg").summarize(params, data)
+    assert errors["w_error"] == pytest.approx(3.4) and errors["b_error"] == pytest.approx(0.2, rel=1e-5)

@@ -39,7 +39,8 @@ def test_interrupted_then_resumed_equals_uninterrupted(tiny_source, tmp_path, mo
     monkeypatch.undo()
 
     assert main(_args(tiny_source, tmp_path, tmp_path / "cut", *opts, "--resume")) == 0
-    assert "resuming after epoch 2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "resuming after epoch 2" in out and "epoch 3/4" in out and "epoch 2/4" not in out
     for name in ("params.npz", "checkpoint.npz"):  # the checkpoint holds the optimizer state too
         with np.load(tmp_path / "cut" / name) as cut, np.load(tmp_path / "whole" / name) as whole:
             assert sorted(cut.files) == sorted(whole.files)
@@ -79,6 +80,12 @@ def test_refusals_leave_the_checkpoint_untouched(tiny_source, tmp_path, capsys):
     before = checkpoint.read_bytes()
     assert main(_args(tiny_source, tmp_path, out, "--epochs", "3")) == 1
     assert "already holds a run" in capsys.readouterr().err
+    for only in ("metrics.json", "checkpoint.npz"):  # either file alone marks a run
+        lone = tmp_path / f"only-{only}"
+        lone.mkdir()
+        (lone / only).write_bytes((out / only).read_bytes())
+        assert main(_args(tiny_source, tmp_path, lone, "--epochs", "3")) == 1
+        assert "already holds a run" in capsys.readouterr().err
     assert main(_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume", "--seed", "7")) == 1
     assert "made with seed 0 (now 7)" in capsys.readouterr().err
     assert main(_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume", "--optimizer", "adam")) == 1

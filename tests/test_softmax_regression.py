@@ -1,8 +1,11 @@
 """Softmax regression: model shapes, both training paths, and the book's result on the real data."""
+import dataclasses
+
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import jaxlin
@@ -47,6 +50,17 @@ def test_training_learns_the_tiny_problem(tiny_data, impl):
     assert h["test_accuracy"][-1] >= 0.9
     final = model.evaluate(result.params, tiny_data)
     np.testing.assert_allclose(final["test_accuracy"], h["test_accuracy"][-1], rtol=1e-6)
+
+
+def test_evaluation_reads_the_test_split_through_the_data_step(tiny_data):
+    """Relabel the test split only: the evaluation must see it, after u8 -> f32 in [0, 1]."""
+    params = jaxlin.train_model(jaxlin.make_config("softmax", lr=0.5, batch_size=16, epochs=15), tiny_data).params
+    images, labels = tiny_data.test
+    relabelled = dataclasses.replace(tiny_data, test=(images, (labels + 1) % 10))
+    assert model.evaluate(params, tiny_data)["test_accuracy"] >= 0.9
+    assert model.evaluate(params, relabelled)["test_accuracy"] <= 0.1
+    expected = optax.softmax_cross_entropy_with_integer_labels(model.logits(params, images / 255.0), labels).mean()
+    np.testing.assert_allclose(model.evaluate(params, tiny_data)["test_loss"], expected, rtol=1e-5)
 
 
 @pytest.fixture(scope="module")

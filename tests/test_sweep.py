@@ -41,6 +41,7 @@ def test_cli_sweep(tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert [(r["lr"], r["seed"]) for r in metrics["runs"]] == [(lr, s) for lr in (0.01, 0.03, 0.1) for s in (0, 1)]
     assert all(len(r["history"]["loss"]) == 3 for r in metrics["runs"])
+    assert all(r["final"] == {k: v[-1] for k, v in r["history"].items()} for r in metrics["runs"])
     assert (out / "lr_sweep.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -49,3 +50,12 @@ def test_cli_sweep_refuses_resume_and_devices(extra, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--model", "linreg", "--lr", "0.01,0.03", *extra])
     assert exit_info.value.code == 2 and "a sweep" in capsys.readouterr().err
+
+
+def test_sweep_progress_and_divergence_marks():
+    from jaxlin.report import sweep_progress
+    from jaxlin.sweep import mark_diverged
+    line = sweep_progress({"loss": [0.5, 0.1, float("nan")]}, [{"lr": 1, "seed": 0}, {"lr": 2, "seed": 0},
+                                                             {"lr": 3, "seed": 0}])
+    assert "loss best 0.1 (lr 2, seed 0), worst 0.5, 1 diverged" in line
+    assert mark_diverged([None, None, 4], [1.0, float("inf"), float("nan")], 6) == [None, 7, 4]
