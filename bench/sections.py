@@ -21,7 +21,7 @@ import jax.numpy as jnp
 from bench.peers import IMPLEMENTATIONS, REQUIRES
 from jaxlin.config import make_config
 from jaxlin.data import fashion_mnist_builder, load_fashion_mnist, preprocess_images, to_device
-from jaxlin.data.synthetic import BOOK_B, BOOK_W, linear_dataset
+from jaxlin.data.synthetic import BOOK_B, BOOK_NUM_EXAMPLES, BOOK_W
 from jaxlin.experiment import epoch_options, load_data, start
 from jaxlin.models import get_model
 from jaxlin.order import batch_indices
@@ -46,7 +46,7 @@ def book_settings() -> dict:
     """Each task's book settings, read here from jaxlin and handed to its workers: importing
     jaxlin (and so JAX) would add well over a second to every NumPy, PyTorch and scikit-learn
     worker's start-up, which "total wall" counts."""
-    linear_data = {"w": BOOK_W, "b": BOOK_B, "num_examples": linear_dataset.__kwdefaults__["num_examples"]}
+    linear_data = {"w": BOOK_W, "b": BOOK_B, "num_examples": BOOK_NUM_EXAMPLES}
     return {"softmax": get_model("softmax").BOOK._asdict(),
             "linreg": {**get_model("linreg").BOOK._asdict(), **linear_data}}
 

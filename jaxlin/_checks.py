@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
-def positive_int(name: str, value) -> int:
+def positive_int(name: str, value, below: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    if below is not None and value >= below:
+        raise ValueError(f"{name} must be below {below}, got {value}.")
     return int(value)
 
 
@@ -46,3 +49,24 @@ def same_shape(name_a: str, a, name_b: str, b) -> None:
             f"{name_a} has shape {tuple(np.shape(a))} but {name_b} has shape {tuple(np.shape(b))}; "
             "they must match (reshape one, e.g. y.reshape(y_hat.shape), instead of relying on broadcasting)."
         )
+
+
+def finite(name: str, tree) -> None:
+    """Raise if any float array of `tree` holds NaN or inf (one reduction per array, on its device)."""
+    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        if jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
+            bad = int(np.size(leaf) - jnp.isfinite(leaf).sum())
+            if bad:
+                raise ValueError(f"{name}{jax.tree_util.keystr(path)} holds {bad} NaN or infinite value(s): "
+                                 "clean the data before training (a model cannot learn from them).")
+
+
+def labels_in_range(name: str, labels, num_classes: int) -> None:
+    """Raise unless `labels` are integers in [0, num_classes)."""
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{name} must be integer class ids, got dtype {labels.dtype}.")
+    low, high = (int(v) for v in jax.device_get((labels.min(), labels.max())))
+    if low < 0 or high >= num_classes:
+        raise ValueError(f"{name} holds a label of {low if low < 0 else high}; the labels must be 0 to "
+                         f"{num_classes - 1} (class ids). Fix the data: inside compiled code a wrong label "
+                         "cannot raise and would silently pick another class or give NaN.")

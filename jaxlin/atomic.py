@@ -5,6 +5,7 @@ A crash or Ctrl-C midway leaves either the old file or the new one, never half o
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -32,5 +33,18 @@ def write_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], None]
     return path
 
 
+def strict(obj: Any) -> Any:
+    """`obj` with every NaN or infinite float replaced by None, so that it is strict JSON."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict(v) for v in obj]
+    return obj
+
+
 def write_json(path: str | os.PathLike, obj: Any) -> Path:
-    return write_atomically(path, lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode()))
+    """Write `obj` as strict JSON (NaN and infinities become null), atomically."""
+    text = json.dumps(strict(obj), indent=2, allow_nan=False) + "\n"
+    return write_atomically(path, lambda f: f.write(text.encode()))

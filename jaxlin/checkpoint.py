@@ -17,7 +17,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from jaxlin.atomic import write_atomically
+from jaxlin.atomic import strict, write_atomically
 
 _META = "__meta__"
 
@@ -44,7 +44,7 @@ def save_checkpoint(path: str | os.PathLike, trees: dict[str, Any], metadata: di
     arrays = {}
     for name, tree in trees.items():
         arrays.update({k: _stored(leaf) for k, leaf in _flatten(tree, name).items()})
-    arrays[_META] = np.frombuffer(json.dumps(metadata or {}).encode(), np.uint8)
+    arrays[_META] = np.frombuffer(json.dumps(strict(metadata or {}), allow_nan=False).encode(), np.uint8)
     return write_atomically(path, lambda f: np.savez(f, **arrays))
 
 
@@ -59,8 +59,19 @@ def _open(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise CheckpointError(f"{path} is not a readable checkpoint ({err}); it is corrupt or truncated.") from None
 
 
+def _metadata(path, arrays: dict[str, np.ndarray]) -> dict:
+    try:
+        metadata = json.loads(arrays[_META].tobytes().decode())
+    except (KeyError, UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"{path} has no readable metadata; it is corrupt or not a jaxlin checkpoint.") from None
+    if not isinstance(metadata, dict):
+        raise CheckpointError(f"{path} has metadata of the wrong form; it is corrupt or not a jaxlin checkpoint.")
+    return metadata
+
+
 def load_metadata(path: str | os.PathLike) -> dict:
-    return json.loads(_open(path)[_META].tobytes().decode())
+    """The JSON metadata saved with a checkpoint (a dict); CheckpointError if it is unreadable."""
+    return _metadata(path, _open(path))
 
 
 def load_params(path: str | os.PathLike) -> dict[str, Any]:
@@ -108,7 +119,7 @@ def load_checkpoint(path: str | os.PathLike, templates: dict[str, Any]) -> tuple
                 )
         treedef = jax.tree_util.tree_structure(template)
         trees[name] = jax.tree_util.tree_unflatten(treedef, [_restore(arrays[k], like) for k, like in expected.items()])
-    return trees, json.loads(arrays[_META].tobytes().decode())
+    return trees, _metadata(path, arrays)
 
 
 def save_state(path: str | os.PathLike, state, metadata: dict | None = None) -> Path:

@@ -7,8 +7,10 @@ epoch at a time. Results go to the output folder: metrics.json, params.npz and p
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import jax
@@ -16,6 +18,7 @@ import numpy as np
 
 from jaxlin import report
 from jaxlin.atomic import write_json
+from jaxlin.claim import ClaimError, claimed, new_folder
 from jaxlin.checkpoint import CheckpointError, load_metadata, restore_state, save_checkpoint, save_state
 from jaxlin.config import Config
 from jaxlin.data import DataError
@@ -32,6 +35,10 @@ class CommandError(Exception):
     """The command cannot go on; the message says why and what to do."""
 
 
+class Interrupted(CommandError):
+    """Ctrl-C; the message says whether the run can be resumed."""
+
+
 def enable_compile_cache() -> None:
     """Keep compiled programs on disk, so later runs skip most of the compiling (an app's choice,
     which is why the library itself never sets it)."""
@@ -41,22 +48,47 @@ def enable_compile_cache() -> None:
 
 
 def run(config: Config) -> dict:
-    """Train as `config` says, print progress, write the results; returns what metrics.json holds."""
+    """Train as `config` says, print progress, write the results; returns what metrics.json holds.
+
+    The output folder is claimed (made, locked, checked) before any data are loaded.
+    """
     started = time.perf_counter()
     if config.compile_cache:
         enable_compile_cache()
     if config.debug_nans:
         jax.config.update("jax_debug_nans", True)
-    if config.output_dir is None:
-        raise CommandError("The command needs an output folder: set output_dir (--output-dir).")
-    out = Path(config.output_dir)
-    if not config.resume and ((out / CHECKPOINT).exists() or (out / "metrics.json").exists()):
-        raise CommandError(f"{out} already holds a run; continue it with --resume, or choose another --output-dir.")
+    out = Path(config.output_dir) if config.output_dir else None
+    try:
+        out = out or new_folder(_default_folder(config))
+        with claimed(out, resume=config.resume):
+            return _run_in(dataclasses.replace(config, output_dir=str(out)), out, started)
+    except ClaimError as err:
+        raise CommandError(str(err)) from None
+    except KeyboardInterrupt:
+        if out is not None and (out / CHECKPOINT).exists():
+            raise Interrupted(f"interrupted. Continue with: python -m jaxlin.train --resume --output-dir {out} "
+                              "(and the same options)") from None
+        raise Interrupted("interrupted before any checkpoint was saved (a sweep saves none): nothing to resume; "
+                          "start the run again.") from None
+    except OSError as err:
+        raise CommandError(f"Could not read or write {err.filename or 'a file'}: {err.strerror or err}. Check that "
+                           f"the disk has room and that {out or 'the output folder'} is writable.") from None
+
+
+def _default_folder(config: Config) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{stamp}-{config.model}-{'sweep' if config.is_sweep else config.impl}"
+
+
+def _run_in(config: Config, out: Path, started: float) -> dict:
+    if config.resume and not (out / CHECKPOINT).is_file():
+        raise CommandError(f"Cannot resume: {out} holds no {CHECKPOINT} (a run saves one after its first "
+                           "epoch; a sweep saves none). Start the run without --resume.")
     print(report.banner(config), flush=True)
     model = get_model(config.model)
     try:
         data = load_data(config, model)
-    except DataError as err:
+    except ValueError as err:  # DataError, or a value the model must not train on
         raise CommandError(str(err)) from None
     load_s = time.perf_counter() - started
     summary = (run_sweep if config.is_sweep else run_single)(config, model, data, out)
@@ -67,8 +99,10 @@ def run(config: Config) -> dict:
 
 
 def data_parallel(config: Config):
-    """The mesh to train on, or None for one device."""
-    wanted = config.devices or len(jax.devices())
+    """The mesh to train on, or None for one device. By default, as many local devices as split
+    the batch evenly."""
+    available = len(jax.devices())
+    wanted = config.devices or max(n for n in range(1, available + 1) if config.batch_size % n == 0)
     if wanted == 1:
         return None
     try:
@@ -77,7 +111,7 @@ def data_parallel(config: Config):
         raise CommandError(f"{err} Pass --devices with at most that many.") from None
 
 
-def resume(path: Path, config: Config, fresh):
+def resume(path: Path, config: Config, fresh, data):
     """The saved train state and history, after checking the checkpoint is this run's."""
     try:
         saved = load_metadata(path)
@@ -85,9 +119,11 @@ def resume(path: Path, config: Config, fresh):
             raise CommandError(f"Cannot resume: {path} was not written by this version of jaxlin; "
                                "it was left untouched. Start a new run in another --output-dir.")
         show = lambda v: v[0] if isinstance(v, list) and len(v) == 1 else v
-        different = {k: v for k, v in config.identity().items() if saved["config"].get(k) != v}
+        now = {**config.identity(), "data": data.source}
+        was = {**saved["config"], "data": saved.get("data")}
+        different = {k: v for k, v in now.items() if was.get(k) != v}
         if different:
-            what = ", ".join(f"{k} {show(saved['config'].get(k))} (now {show(v)})" for k, v in different.items())
+            what = ", ".join(f"{k} {show(was.get(k))} (now {show(v)})" for k, v in different.items())
             raise CommandError(f"Cannot resume: {path} was made with {what}. Resume with the same options, "
                                "or choose another --output-dir.")
         state, meta = restore_state(path, like=fresh)
@@ -96,15 +132,20 @@ def resume(path: Path, config: Config, fresh):
     if not np.array_equal(jax.random.key_data(state.key), jax.random.key_data(fresh.key)):
         raise CommandError(f"Cannot resume: {path} holds another PRNG key than seed {config.seed[0]} gives; "
                            "it was left untouched.")
-    print(f"resuming after epoch {int(state.epoch)} from {path}")
-    return state, meta["history"]
+    history, done = meta.get("history"), int(state.epoch)
+    if done < 0 or not isinstance(history, dict) or any(
+            not isinstance(v, list) or len(v) != done for v in history.values()):
+        raise CommandError(f"Cannot resume: {path} is inconsistent (its history does not cover its {done} "
+                           "epochs); it was left untouched. Start afresh in another --output-dir.")
+    print(f"resuming after epoch {done} from {path}")
+    return state, history
 
 
 def run_single(config: Config, model, data, out: Path) -> dict:
     optimizer, state = start(model, config, config.lr[0], config.seed[0])
     history: dict = {}
     if config.resume:
-        state, history = resume(out / CHECKPOINT, config, state)
+        state, history = resume(out / CHECKPOINT, config, state, data)
     mesh = data_parallel(config)
     try:
         epoch_fn = jit_epoch(model.LOSSES[config.impl], optimizer, mesh=mesh, **epoch_options(model, config, data))
@@ -122,7 +163,7 @@ def run_single(config: Config, model, data, out: Path) -> dict:
         for epoch, (state, metrics) in enumerate(epochs, start=done):
             check_finite(metrics, epoch)
             append_metrics(history, metrics)
-            save_state(out / CHECKPOINT, state, {"config": config.identity(), "history": history})
+            save_state(out / CHECKPOINT, state, {"config": config.identity(), "data": data.source, "history": history})
             print(report.epoch_line(epoch, config.epochs, report.shown(metrics), clock.lap()), flush=True)
     except TrainingDiverged as err:
         kept = " The checkpoint holds the last good epoch." if (out / CHECKPOINT).exists() else ""

@@ -65,10 +65,19 @@ def _as_tuple(value, check) -> tuple:
     return tuple(check(v) for v in values)
 
 
-def _int(name: str, value) -> int:
+def _seed(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer, got {value!r}.")
+        raise ValueError(f"seed must be an integer, got {value!r}.")
+    if not 0 <= value < 2**32:  # jax.random.key keeps 32 bits: 2**32 would be seed 0 again
+        raise ValueError(f"seed must be from 0 to {2**32 - 1}, got {value}.")
     return value
+
+
+def _distinct(name: str, values: tuple) -> tuple:
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{name} repeats {', '.join(map(str, repeated))}: the same model would be trained twice.")
+    return values
 
 
 def make_config(model: str = "softmax", **options) -> Config:
@@ -88,14 +97,17 @@ def make_config(model: str = "softmax", **options) -> Config:
         raise ValueError(f"Unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}.")
     config = Config(
         model=model, impl=impl, optimizer=optimizer,
-        lr=_as_tuple(options.pop("lr", book.learning_rate), lambda v: _checks.positive_float("learning rate", v)),
-        seed=_as_tuple(options.pop("seed", 0), lambda v: _int("seed", v)),
-        batch_size=_checks.positive_int("batch_size", options.pop("batch_size", book.batch_size)),
+        lr=_distinct("lr", _as_tuple(options.pop("lr", book.learning_rate),
+                                     lambda v: _checks.positive_float("learning rate", v))),
+        seed=_distinct("seed", _as_tuple(options.pop("seed", 0), _seed)),
+        batch_size=_checks.positive_int("batch_size", options.pop("batch_size", book.batch_size), below=2**31),
         epochs=_checks.positive_int("epochs", options.pop("epochs", book.num_epochs)),
         **{k: str(v) if k.endswith("_dir") else v for k, v in options.items()},
     )
     if config.devices is not None:
         _checks.positive_int("devices", config.devices)
+    _checks.positive_int("epochs", config.epochs, below=2**31)
+    _seed(config.data_seed)
     if config.is_sweep and (config.resume or (config.devices or 1) > 1):
         raise ValueError("a sweep (several learning rates or seeds) runs on one device and cannot resume; "
                          "drop devices/resume or sweep one value")

@@ -23,10 +23,20 @@ from jaxlin.training import FitResult, TrainState, fit, init_state
 
 
 def load_data(config: Config, model: ModuleType | None = None) -> Dataset:
-    """The model's dataset, from where the config says (random data drawn from `data_seed`)."""
+    """The model's dataset, from where the config says (random data drawn from `data_seed`),
+    checked by the model (`check_data`: ValueError for values it must not train on)."""
     model = model or get_model(config.model)
-    return load_dataset(model.DATASET, jax.random.key(config.data_seed),
+    data = load_dataset(model.DATASET, jax.random.key(config.data_seed),
                         source_dir=config.data_dir, tfds_dir=config.tfds_dir)
+    model.check_data(data)
+    return data
+
+
+def _checked(model: ModuleType, config: Config, data: Dataset | None) -> Dataset:
+    if data is None:
+        return load_data(config, model)
+    model.check_data(data)
+    return data
 
 
 def start(model: ModuleType, config: Config, lr: float, seed: int) -> tuple[optax.GradientTransformation, TrainState]:
@@ -50,7 +60,7 @@ def train_model(config: Config, data: Dataset | None = None, *, mesh: jax.shardi
     model's end-of-epoch evaluation, one value per epoch. Raises TrainingDiverged on a NaN/inf loss.
     """
     model = get_model(config.model)
-    data = data if data is not None else load_data(config, model)
+    data = _checked(model, config, data)
     optimizer, state = start(model, config, config.lr[0], config.seed[0])
     return fit(state.params, model.LOSSES[config.impl], optimizer, data.train, key=state.key,
                num_epochs=config.epochs, eval_data=data, mesh=mesh, **epoch_options(model, config, data))
@@ -63,7 +73,7 @@ def sweep_model(config: Config, data: Dataset | None = None) -> tuple[list[dict]
     `train_model` gives for that pair alone (equal to rounding).
     """
     model = get_model(config.model)
-    data = data if data is not None else load_data(config, model)
+    data = _checked(model, config, data)
     pairs = grid(config.lr, config.seed)
     starts = [start(model, config, p["lr"], p["seed"]) for p in pairs]
     states = stack([state for _, state in starts])

@@ -2,6 +2,10 @@
 
 The shapes of prediction and target must match exactly: broadcasting y_hat f32[n, 1] against
 y f32[n] would silently give an [n, n] matrix of losses, so these functions refuse it.
+
+Class labels must lie in [0, q). These functions cannot check the values (under jit a value
+cannot raise): a label of −1 picks the last class, one of q or more gives NaN. jaxlin checks
+labels where data enter instead: the Fashion-MNIST loader and each model's `check_data`.
 """
 from __future__ import annotations
 

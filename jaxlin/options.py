@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-from datetime import datetime, timezone
 from pathlib import Path
 
 from jaxlin.config import Config, make_config
@@ -27,6 +25,13 @@ def _list_of(parse):
     def parse_list(text: str):
         return [parse(part) for part in text.split(",") if part.strip()] or parse(text)
     return parse_list
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid int") from None
 
 
 def _book_settings() -> str:
@@ -60,11 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="minibatch size (default: the model's book setting)")
     p.add_argument("--epochs", type=_positive(int), default=None,
                    help="number of epochs (default: the model's book setting)")
-    p.add_argument("--seed", type=int, default=0, help="PRNG seed for initialisation and shuffling")
-    p.add_argument("--seeds", type=_list_of(int), default=None,
+    p.add_argument("--seed", type=_int, default=0, help="PRNG seed for initialisation and shuffling")
+    p.add_argument("--seeds", type=_list_of(_int), default=None,
                    help="comma-separated seeds to sweep, e.g. 0,1,2 (instead of --seed). Several learning "
                         "rates and/or seeds train together, vmapped in one compiled call")
-    p.add_argument("--data-seed", type=int, default=0, help="PRNG seed that draws synthetic data")
+    p.add_argument("--data-seed", type=_int, default=0, help="PRNG seed that draws synthetic data")
     p.add_argument("--data-dir", type=Path, default=None,
                    help="folder with the four Fashion-MNIST files (train-images-idx3-ubyte.gz, ...)")
     p.add_argument("--tfds-dir", type=Path, default=None,
@@ -102,8 +107,4 @@ def parse_config(argv: list[str] | None = None) -> Config:
         )
     except ValueError as err:
         parser.error(str(err))
-    if config.output_dir is None:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-        kind = "sweep" if config.is_sweep else config.impl
-        config = dataclasses.replace(config, output_dir=str(Path("runs") / f"{stamp}-{config.model}-{kind}"))
     return config

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxlin import _checks
 from jaxlin.training import LossFn, TrainState, append_metrics, make_epoch, train_epochs
 
 
@@ -74,6 +75,7 @@ def sweep(
     A model whose loss becomes NaN or infinite is reported in `diverged`, and the others go on.
     `options` go to `make_epoch` (has_aux, eval_fn, prepare, drop_remainder).
     """
+    _checks.finite("data", data)
     epoch_fn = jit_sweep_epoch(loss_fn, optimizer, batch_size=batch_size, **options)
     num_models = states.epoch.shape[0]
     history: dict[str, list] = {}

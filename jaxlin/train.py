@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import sys
 
-from jaxlin.command import CommandError, run
+from jaxlin.command import CommandError, Interrupted, run
 from jaxlin.options import parse_config
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 done, 1 the run could not go on (the message says why), 2 a bad option,
+    130 interrupted (the message says whether and how to resume)."""
     config = parse_config(argv)
     try:
         run(config)
+    except Interrupted as err:
+        print(f"\n{err}", file=sys.stderr)
+        return 130
     except CommandError as err:
         print(f"python -m jaxlin.train: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"\ninterrupted. Continue with: python -m jaxlin.train --resume --output-dir {config.output_dir} "
-              "(and the same options)", file=sys.stderr)
+        print("\ninterrupted.", file=sys.stderr)
         return 130
     return 0
 

@@ -195,6 +195,7 @@ def fit(
       TrainingDiverged: the training loss became NaN or infinite; the message names the epoch.
     """
     _checks.num_examples(data)
+    _checks.finite("data", data)
     state = init_state(params, optimizer, key)
     if mesh is not None:
         state, data, eval_data = parallel.replicate((state, data, eval_data), mesh)

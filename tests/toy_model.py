@@ -53,6 +53,10 @@ def evaluate(params, data):
     return {"test_loss": scratch_loss(params, data.test)[0]}
 
 
+def check_data(data):
+    jaxlin._checks.finite("the data", (data.train, data.test))
+
+
 def summarize(params, data):
     return {"w_error": float(abs(params["w"][0, 0] - data.truth["w"])),
             "b_error": float(abs(params["b"][0] - data.truth["b"]))}

@@ -18,12 +18,14 @@ class Dataset:
     prepare: static; the data step for a gathered batch, run inside compiled code (e.g. u8 images
       to f32 in [0, 1]), or None when the arrays are ready as they are.
     label_names: static; the class names, for classification data.
+    source: static; what the data are, e.g. "fashion_mnist/official" (a resumed run must match it).
     """
     train: Any
     test: Any = None
     truth: Any = None
     prepare: Callable[[Any], Any] | None = None
     label_names: tuple[str, ...] | None = None
+    source: str | None = None
 
     def prepared(self, batch: Any) -> Any:
         """`batch` after the data step: what a model takes."""
@@ -31,4 +33,4 @@ class Dataset:
 
 
 jax.tree_util.register_dataclass(
-    Dataset, data_fields=["train", "test", "truth"], meta_fields=["prepare", "label_names"])
+    Dataset, data_fields=["train", "test", "truth"], meta_fields=["prepare", "label_names", "source"])

@@ -14,6 +14,7 @@ from jaxlin.data import sources
 from jaxlin.data.classes import FASHION_MNIST_LABELS
 from jaxlin.data.dataset import Dataset
 from jaxlin.data.device import prepare_images, to_device
+from jaxlin.data.prepare import prepared_builder, read_or_prepare_again
 from jaxlin.data.tfds_builder import JaxlinFashionMnist
 
 READERS = ("array_record", "tfds")
@@ -30,16 +31,11 @@ def fashion_mnist_builder(
       data_dir: tfds's data folder for the prepared dataset (default: $TFDS_DATA_DIR or
         ~/tensorflow_datasets).
     """
-    data_dir = Path(data_dir or tfds.core.constants.DATA_DIR).expanduser()
-    files = sources.find_local_files(source_dir, data_dir / "downloads" / "manual")
-    name = sources.source_id(files)
-    config = name if name == "official" else tfds.core.BuilderConfig(name=name)
-    builder = JaxlinFashionMnist(source_files=files, data_dir=data_dir, config=config, file_format="array_record")
-    if not builder.is_prepared():
-        if files is None:
-            sources.check_online()
-        builder.download_and_prepare()
-    return builder
+    return prepared_builder(source_dir, _data_dir(data_dir))
+
+
+def _data_dir(data_dir: str | os.PathLike | None) -> Path:
+    return Path(data_dir or tfds.core.constants.DATA_DIR).expanduser()
 
 
 def _read_array_record(builder: JaxlinFashionMnist, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -89,7 +85,10 @@ def load_fashion_mnist(
         raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
     if reader not in READERS:
         raise ValueError(f"reader must be one of {', '.join(READERS)}; got {reader!r}.")
-    builder = fashion_mnist_builder(source_dir, data_dir)
+    return read_or_prepare_again(source_dir, _data_dir(data_dir), lambda builder: _read(builder, split, reader))
+
+
+def _read(builder: JaxlinFashionMnist, split: str, reader: str) -> tuple[np.ndarray, np.ndarray]:
     if reader == "tfds":
         return _read_tfds(builder, split)
     try:
@@ -108,4 +107,6 @@ def fashion_mnist_dataset(
     del key
     train, test = (to_device(*load_fashion_mnist(split, source_dir=source_dir, data_dir=tfds_dir))
                    for split in ("train", "test"))
-    return Dataset(train=train, test=test, prepare=prepare_images, label_names=FASHION_MNIST_LABELS)
+    files = sources.find_local_files(source_dir, _data_dir(tfds_dir) / "downloads" / "manual")
+    return Dataset(train=train, test=test, prepare=prepare_images, label_names=FASHION_MNIST_LABELS,
+                   source=f"fashion_mnist/{sources.source_id(files)}")

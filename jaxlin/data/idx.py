@@ -83,6 +83,9 @@ def content_id(path: str | os.PathLike) -> str:
     """
     path = Path(path)
     if path.suffix == ".gz":
+        if path.stat().st_size < 18:  # a gzip header (10 bytes) and trailer (8)
+            raise DataError(f"{path} is {path.stat().st_size} bytes long, too short to be a gzip file; "
+                            "it is truncated or empty. Replace it with a fresh copy of the file.")
         with path.open("rb") as f:
             f.seek(-8, os.SEEK_END)
             crc, size = struct.unpack("<II", f.read(8))

@@ -74,6 +74,12 @@ def source_id(files: dict[str, Path] | None) -> str:
     ids = {name: content_id(path) for name, path in files.items()}
     if ids == OFFICIAL_IDS:
         return "official"
+    misnamed = {name: next(official for official, i in OFFICIAL_IDS.items() if i == found)
+                for name, found in ids.items() if found in OFFICIAL_IDS.values() and OFFICIAL_IDS[name] != found}
+    if misnamed:
+        what = "; ".join(f"{files[name]} holds {official}" for name, official in misnamed.items())
+        raise DataError(f"Fashion-MNIST's files are misnamed (train and test swapped?): {what}. "
+                        "Give each file its own name.")
     digest = hashlib.sha256(repr(sorted(ids.items())).encode()).hexdigest()
     return f"custom-{digest[:10]}"
 

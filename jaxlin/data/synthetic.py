@@ -9,6 +9,7 @@ from jaxlin.data.dataset import Dataset
 
 BOOK_W = (2.0, -3.4)  # the book's true weights and bias
 BOOK_B = 4.2
+BOOK_NUM_EXAMPLES = 1000
 
 
 def synthetic_data(
@@ -38,7 +39,8 @@ def synthetic_data(
     return X, y
 
 
-def linear_dataset(key: jax.Array, *, num_examples: int = 1000, source_dir=None, tfds_dir=None) -> Dataset:
+def linear_dataset(key: jax.Array, *, num_examples: int = BOOK_NUM_EXAMPLES, source_dir=None,
+                   tfds_dir=None) -> Dataset:
     """The book's linear-regression data (w = [2, −3.4], b = 4.2, noise 0.01) as a Dataset.
 
     train: (X f32[n, 2], y f32[n]); no test split; truth: {"w": f32[2], "b": f32[]}.
@@ -46,4 +48,5 @@ def linear_dataset(key: jax.Array, *, num_examples: int = 1000, source_dir=None,
     """
     del source_dir, tfds_dir
     w, b = jnp.asarray(BOOK_W, jnp.float32), jnp.float32(BOOK_B)
-    return Dataset(train=synthetic_data(key, w, b, num_examples), truth={"w": w, "b": b})
+    return Dataset(train=synthetic_data(key, w, b, num_examples), truth={"w": w, "b": b},
+                   source=f"synthetic_linear/{num_examples}")

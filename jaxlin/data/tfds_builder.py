@@ -62,6 +62,8 @@ def read_split(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.nda
     labels = read_idx(labels_path, LABELS_MAGIC)
     if images.shape[1:] != (28, 28):
         raise DataError(f"{images_path} holds images of {images.shape[1:]} pixels; Fashion-MNIST's are 28 x 28.")
+    if len(labels) == 0:
+        raise DataError(f"{labels_path} holds no examples (its header says 0); it is not a usable split.")
     if len(images) != len(labels):
         raise DataError(
             f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels; "

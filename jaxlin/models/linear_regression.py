@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxlin import _checks
 from jaxlin.affine import Params, affine, init_affine
 from jaxlin.losses import squared_loss
 from jaxlin.models.interface import Book
@@ -46,6 +47,11 @@ LOSSES = {"scratch": scratch_loss, "concise": concise_loss}
 def evaluate(params: Params, data) -> dict[str, jax.Array]:
     """The loss over all the training data with the epoch's final parameters, as the book prints it."""
     return {"full_loss": scratch_loss(params, data.train)[0]}
+
+
+def check_data(data) -> None:
+    """Refuse NaN or infinite features or targets (ValueError)."""
+    _checks.finite("the training data", data.train)
 
 
 def summarize(params: Params, data) -> dict[str, float]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import jax
 import optax
 
+from jaxlin import _checks
 from jaxlin.affine import Params, affine, init_affine
 from jaxlin.losses import cross_entropy
 from jaxlin.metrics import accuracy, correct, evaluate as evaluate_chunks
@@ -68,6 +69,14 @@ def evaluate(params: Params, data, batch_size: int = 2048) -> dict[str, jax.Arra
     """{"test_loss", "test_accuracy"} over the whole test split of `data`, in chunks (jit-able)."""
     return evaluate_chunks(_per_example_test_metrics, params, data.test, batch_size=batch_size,
                            prepare=data.prepare)
+
+
+def check_data(data) -> None:
+    """Refuse non-finite pixels and labels outside 0..9 in either split (ValueError)."""
+    for split in ("train", "test"):
+        images, labels = getattr(data, split)
+        _checks.finite(f"the {split} images", images)
+        _checks.labels_in_range(f"the {split} labels", labels, NUM_OUTPUTS)
 
 
 def summarize(params: Params, data) -> dict[str, float]:

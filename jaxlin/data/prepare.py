@@ -1,0 +1,117 @@
+"""Preparing the tfds dataset, once, safely: the first run of jaxlin on a machine does this.
+
+Two first runs at once take turns (a file lock), a preparation that was killed halfway leaves
+nothing that gets in the way (its `incomplete.*` folder is removed), tfds's progress bars and log
+lines are kept out of the terminal (one line says what is prepared, where, and how long it took),
+and a prepared copy that was damaged later is prepared again from the source files.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import tensorflow_datasets as tfds
+from absl import logging as absl_logging
+
+from jaxlin.data import sources
+from jaxlin.data.errors import DataError
+from jaxlin.data.tfds_builder import JaxlinFashionMnist
+
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """tfds's progress bars, prints and absl warnings go nowhere (they read as errors)."""
+    verbosity = absl_logging.get_verbosity()
+    absl_logging.set_verbosity(absl_logging.ERROR)
+    tfds.disable_progress_bar()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        tfds.enable_progress_bar()
+        absl_logging.set_verbosity(verbosity)
+
+
+def _usable(data_dir: Path) -> Path:
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DataError(f"The tfds data folder {data_dir} is a file; pass a folder as --tfds-dir (data_dir=).")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DataError(f"Cannot make the tfds data folder {data_dir} ({err.strerror}); pass a writable "
+                        "folder as --tfds-dir (data_dir=).") from None
+    if not os.access(data_dir, os.W_OK):
+        raise DataError(f"The tfds data folder {data_dir} is not writable; pass a writable folder as "
+                        "--tfds-dir (data_dir=), or prepare the dataset once where you can write.")
+    return data_dir
+
+
+def prepared_folder(data_dir: Path, config_name: str) -> Path:
+    """Where tfds keeps the prepared copy of one set of source files."""
+    return data_dir / JaxlinFashionMnist.name / config_name / str(JaxlinFashionMnist.VERSION)
+
+
+def prepared_builder(source_dir: str | os.PathLike | None, data_dir: Path) -> JaxlinFashionMnist:
+    """The builder for the source files found from `source_dir`, its dataset prepared in `data_dir`."""
+    data_dir = _usable(data_dir)
+    files = sources.find_local_files(source_dir, data_dir / "downloads" / "manual")
+    name = sources.source_id(files)
+    config = name if name == "official" else tfds.core.BuilderConfig(name=name)
+    with _locked(data_dir / f".{JaxlinFashionMnist.name}.lock"):
+        with _quiet():
+            builder = JaxlinFashionMnist(source_files=files, data_dir=data_dir, config=config,
+                                         file_format="array_record")
+        if not builder.is_prepared():
+            for stale in prepared_folder(data_dir, name).parent.glob("incomplete.*"):
+                shutil.rmtree(stale, ignore_errors=True)  # left by a preparation that was killed
+            if files is None:
+                sources.check_online()
+            print(f"jaxlin: preparing Fashion-MNIST ({name}) in {prepared_folder(data_dir, name)}, once ...",
+                  end="", file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            with _quiet():
+                builder.download_and_prepare()
+            print(f" done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    return builder
+
+
+def read_or_prepare_again(source_dir, data_dir: Path, read: Callable[[JaxlinFashionMnist], T]) -> T:
+    """read(builder) on the prepared copy; if that copy is damaged (truncated, zeroed or deleted
+    files), prepare it again from the source files once and read that."""
+    try:
+        return read(prepared_builder(source_dir, data_dir))
+    except DataError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any failure to read a prepared copy means it is damaged
+        files = sources.find_local_files(source_dir, data_dir / "downloads" / "manual")
+        folder = prepared_folder(data_dir, sources.source_id(files))
+        print(f"jaxlin: the prepared copy in {folder} is damaged ({type(err).__name__}); preparing it again",
+              file=sys.stderr, flush=True)
+        shutil.rmtree(folder, ignore_errors=True)
+    try:
+        return read(prepared_builder(source_dir, data_dir))
+    except DataError:
+        raise
+    except Exception as err:  # noqa: BLE001
+        raise DataError(f"The prepared Fashion-MNIST in {folder} cannot be read even after preparing it "
+                        f"again ({type(err).__name__}: {err}). Delete {folder} and check the disk.") from None

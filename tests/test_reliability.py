@@ -1,0 +1,299 @@
+"""What jaxlin guarantees: no run loses its own or another's results, every bad input ends in one
+clear paragraph (exit 1 or 2, no traceback), and a wrong value is refused where data enter."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxlin
+from jaxlin import command
+from jaxlin.data import DataError, load_fashion_mnist, write_idx
+from jaxlin.train import main
+
+TIMEOUT = 120  # seconds, for every process a test starts
+
+
+def _tiny_args(tiny_source, tmp_path, out, *extra):
+    return ["--data-dir", str(tiny_source), "--tfds-dir", str(tmp_path / "tfds"), "--batch-size", "16",
+            "--lr", "0.5", "--no-plots", "--no-compile-cache", "--output-dir", str(out), *extra]
+
+
+def _fails_cleanly(capsys, argv, code, *phrases):
+    """main(argv) exits with `code`, its message one paragraph holding every phrase, no traceback."""
+    if code == 2:
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+    else:
+        assert main(argv) == code
+    err = capsys.readouterr().err
+    message = err.strip().splitlines()[-1]  # after argparse's usage, or a progress line
+    assert "Traceback" not in err and "\n" not in message and message.startswith("python -m jaxlin.train: error:"), err
+    for phrase in phrases:
+        assert phrase in err, err
+    return err
+
+
+def _train(*args, cwd, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "jaxlin.train", "--no-plots", "--no-compile-cache", *args],
+                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+# Results are never lost ------------------------------------------------------------------------
+
+def test_two_runs_started_together_get_a_folder_each(tmp_path):
+    runs = [_train("--model", "linreg", "--lr", lr, cwd=tmp_path) for lr in ("0.03", "0.05")]
+    for run in runs:
+        _, err = run.communicate(timeout=TIMEOUT)
+        assert run.returncode == 0, err
+    folders = sorted((tmp_path / "runs").iterdir())
+    assert len(folders) == 2
+    assert sorted(json.loads((f / "metrics.json").read_text())["config"]["lr"][0] for f in folders) == [0.03, 0.05]
+
+
+def test_a_folder_in_use_is_refused(tmp_path):
+    out = tmp_path / "shared"
+    first = _train("--model", "linreg", "--epochs", "300", "--output-dir", str(out), cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not (out / ".lock").exists() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        second = _train("--model", "linreg", "--lr", "0.01", "--output-dir", str(out), cwd=tmp_path)
+        _, err = second.communicate(timeout=TIMEOUT)
+        assert second.returncode == 1 and "in use by another run" in err and "Traceback" not in err
+    finally:
+        _, err = first.communicate(timeout=TIMEOUT)
+    assert first.returncode == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["lr"] == [0.03] and len(metrics["history"]["loss"]) == 300
+    assert not (out / ".lock").exists()
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / ".lock").write_text("999999999")  # no such process
+    assert main(["--model", "linreg", "--no-plots", "--no-compile-cache", "--output-dir", str(out)]) == 0
+
+
+@pytest.mark.parametrize("sweep", [False, True])
+def test_an_output_path_that_is_a_file_is_refused_before_training(tmp_path, capsys, sweep):
+    target = tmp_path / "f"
+    target.write_text("x")
+    lrs = ["--lr", "0.1,0.3"] if sweep else []
+    err = _fails_cleanly(capsys, ["--model", "linreg", *lrs, "--output-dir", str(target)], 1, "is a file")
+    assert "epoch" not in capsys.readouterr().out and target.read_text() == "x"
+    assert "jaxlin:" not in err
+
+
+def test_a_full_disk_is_one_message(tmp_path, capsys, monkeypatch):
+    def no_space(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "run" / "checkpoint.npz"))
+
+    monkeypatch.setattr(command, "save_state", no_space)
+    _fails_cleanly(capsys, ["--model", "linreg", "--no-compile-cache", "--output-dir", str(tmp_path / "run")], 1,
+                   "No space left on device", "checkpoint.npz")
+
+
+# Wrong values are refused where data enter -----------------------------------------------------
+
+@pytest.mark.parametrize("bad_label", [-1, 10])
+def test_labels_out_of_range_are_refused_before_training(bad_label):
+    images = jnp.zeros((8, 28, 28), jnp.uint8)
+    labels = jnp.arange(8, dtype=jnp.int32).at[3].set(bad_label)
+    data = jaxlin.Dataset(train=(images, labels), test=(images, labels % 10),
+                          prepare=jaxlin.data.prepare_images)
+    with pytest.raises(ValueError, match=f"train labels holds a label of {bad_label}; the labels must be 0 to 9"):
+        jaxlin.train_model(jaxlin.make_config("softmax", epochs=1, batch_size=4), data)
+
+
+def test_non_finite_inputs_are_refused_not_reported_as_divergence():
+    X, y = jaxlin.synthetic_data(jax.random.key(0), jnp.array([1.0, 2.0]), 0.5, 20)
+    X = X.at[4, 1].set(jnp.nan)
+    loss = jaxlin.get_model("linreg").LOSSES["concise"]
+    with pytest.raises(ValueError, match=r"data\[0\] holds 1 NaN or infinite value"):
+        jaxlin.fit(jaxlin.init_affine(jax.random.key(1), 2, 1), loss, jaxlin.sgd(0.1), (X, y),
+                   key=jax.random.key(2), batch_size=5, num_epochs=1, has_aux=True)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        jaxlin.train_model(jaxlin.make_config("linreg"), jaxlin.Dataset(train=(X, y)))
+
+
+def test_swapped_train_and_test_files_are_refused(real_source, tmp_path):
+    swapped = tmp_path / "swapped"
+    swapped.mkdir()
+    for kind in ("images-idx3-ubyte.gz", "labels-idx1-ubyte.gz"):
+        os.symlink(real_source / f"train-{kind}", swapped / f"t10k-{kind}")
+        os.symlink(real_source / f"t10k-{kind}", swapped / f"train-{kind}")
+    with pytest.raises(DataError, match=r"misnamed \(train and test swapped\?\)"):
+        load_fashion_mnist("train", source_dir=swapped, data_dir=tmp_path / "tfds")
+
+
+def test_resume_on_other_data_is_refused(tmp_path, capsys):
+    from conftest import write_tiny_fashion_mnist
+    a, b = write_tiny_fashion_mnist(tmp_path / "a", seed=0), write_tiny_fashion_mnist(tmp_path / "b", seed=1)
+    out = tmp_path / "run"
+    assert main(_tiny_args(a, tmp_path, out, "--epochs", "1")) == 0
+    _fails_cleanly(capsys, _tiny_args(b, tmp_path, out, "--epochs", "2", "--resume"), 1,
+                   "Cannot resume", "was made with data fashion_mnist/custom-")
+
+
+# Bad files and options: one paragraph, never a traceback ----------------------------------------
+
+@pytest.mark.parametrize("size", [0, 7])
+def test_a_tiny_gzip_file(tiny_source, tmp_path, size):
+    path = tiny_source / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:size])
+    with pytest.raises(DataError, match=f"is {size} bytes long, too short to be a gzip file"):
+        load_fashion_mnist("train", source_dir=tiny_source, data_dir=tmp_path / "tfds")
+
+
+def test_an_empty_split(tiny_source, tmp_path):
+    write_idx(tiny_source / "t10k-images-idx3-ubyte.gz", np.zeros((0, 28, 28), np.uint8))
+    write_idx(tiny_source / "t10k-labels-idx1-ubyte.gz", np.zeros((0,), np.uint8))
+    with pytest.raises(DataError, match="holds no examples"):
+        load_fashion_mnist("train", source_dir=tiny_source, data_dir=tmp_path / "tfds")
+
+
+def _shard(folder, split):
+    return next(folder.rglob(f"*-{split}.array_record-*"))
+
+
+@pytest.mark.parametrize("damage", [
+    lambda f: _shard(f, "train").unlink(),
+    lambda f: _shard(f, "train").write_bytes(_shard(f, "train").read_bytes()[:100]),
+    lambda f: _shard(f, "train").write_bytes(bytes(_shard(f, "train").stat().st_size)),
+    lambda f: next(f.rglob("dataset_info.json")).write_text(""),
+    lambda f: next(f.rglob("dataset_info.json")).write_text("{garbage"),
+    lambda f: next(f.rglob("dataset_info.json")).unlink(),
+], ids=["deleted-shard", "truncated-shard", "zeroed-shard", "empty-info", "garbage-info", "deleted-info"])
+def test_a_damaged_prepared_copy_is_prepared_again(tiny_source, tmp_path, damage, capsys):
+    tfds_dir = tmp_path / "tfds"
+    before = load_fashion_mnist("train", source_dir=tiny_source, data_dir=tfds_dir)
+    damage(tfds_dir / "jaxlin_fashion_mnist")
+    after = load_fashion_mnist("train", source_dir=tiny_source, data_dir=tfds_dir)
+    np.testing.assert_array_equal(after[0], before[0])
+    np.testing.assert_array_equal(after[1], before[1])
+
+
+def test_two_first_preparations_at_once_both_succeed(tiny_source, tmp_path):
+    code = (f"import jaxlin; print(len(jaxlin.load_fashion_mnist('test', source_dir={str(tiny_source)!r}, "
+            f"data_dir={str(tmp_path / 'tfds')!r})[1]))")
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=TIMEOUT)
+        assert proc.returncode == 0 and out.strip() == "20", err
+
+
+def test_first_preparation_is_one_clean_line_and_cleans_a_killed_one(tiny_source, tmp_path):
+    stale = tmp_path / "tfds" / "jaxlin_fashion_mnist"
+    load_fashion_mnist("test", source_dir=tiny_source, data_dir=tmp_path / "tfds")  # to learn the folder name
+    config_dir = next(stale.iterdir())
+    shutil.rmtree(config_dir)
+    (config_dir / "incomplete.ABC123_1.0.0").mkdir(parents=True)  # as a SIGKILL halfway leaves it
+    code = (f"import jaxlin; jaxlin.load_fashion_mnist('test', source_dir={str(tiny_source)!r}, "
+            f"data_dir={str(tmp_path / 'tfds')!r})")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("jaxlin: preparing Fashion-MNIST (custom-") and " done in " in done.stderr
+    assert done.stderr.count("\n") == 1 and done.stdout == "", done.stderr
+    assert not list(config_dir.glob("incomplete.*"))
+
+
+@pytest.mark.parametrize("edit, phrase", [
+    (lambda a: a.pop("__meta__"), "no readable metadata"),
+    (lambda a: a.update(__meta__=np.frombuffer(b"{not json", np.uint8)), "no readable metadata"),
+    (lambda a: a.update(__meta__=np.frombuffer(b"[1, 2]", np.uint8)), "metadata of the wrong form"),
+    (lambda a: a.update(__meta__=np.frombuffer(b'{"epoch": 1}', np.uint8)), "not written by this version"),
+    (lambda a: a.pop("epoch"), "has no epoch"),
+    (lambda a: a.update(epoch=np.array("one")), "epoch is <U3[], expected int32[]"),
+    (lambda a: a.update(epoch=np.array(-5, np.int32)), "is inconsistent"),
+    (lambda a: a.update(epoch=np.array(2, np.int32)), "is inconsistent"),
+])
+def test_a_malformed_checkpoint_is_refused_and_left_untouched(tiny_source, tmp_path, capsys, edit, phrase):
+    out = tmp_path / "run"
+    assert main(_tiny_args(tiny_source, tmp_path, out, "--epochs", "1")) == 0
+    path = out / "checkpoint.npz"
+    with np.load(path) as saved:
+        arrays = {k: saved[k] for k in saved.files}
+    edit(arrays)
+    np.savez(path, **arrays)
+    before = path.read_bytes()
+    capsys.readouterr()
+    _fails_cleanly(capsys, _tiny_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume"), 1,
+                   "Cannot resume", phrase)
+    assert path.read_bytes() == before
+
+
+def test_resume_without_a_checkpoint_says_so_before_loading_data(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    err = _fails_cleanly(capsys, ["--resume", "--output-dir", str(tmp_path / "run"), "--data-dir",
+                                  str(tmp_path / "nowhere")], 1, "holds no checkpoint.npz")
+    assert "nowhere" not in err
+
+
+@pytest.mark.parametrize("argv, phrase", [
+    (["--lr", "inf"], "learning rate must be a positive, finite number"),
+    (["--lr", "inf,0.1"], "learning rate must be a positive, finite number"),
+    (["--lr", "nan"], "--lr: must be positive, got nan"),
+    (["--seed", "99999999999999999999999"], "seed must be from 0 to 4294967295"),
+    (["--seed", "-1"], "seed must be from 0 to 4294967295"),
+    (["--batch-size", "2147483648"], "batch_size must be below 2147483648"),
+    (["--seeds", "0,x"], "--seeds: 'x' is not a valid int"),
+    (["--seeds", "0,0"], "seed repeats 0"),
+    (["--lr", "0.1,0.1"], "lr repeats 0.1"),
+    (["--epochs", "2147483648"], "epochs must be below 2147483648"),
+])
+def test_options_that_parse_but_cannot_run_exit_2(capsys, argv, phrase):
+    _fails_cleanly(capsys, ["--model", "linreg", *argv], 2, phrase)
+
+
+def test_a_tfds_dir_that_is_a_file(tiny_source, tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    _fails_cleanly(capsys, ["--data-dir", str(tiny_source), "--tfds-dir", str(tmp_path / "file"),
+                            "--output-dir", str(tmp_path / "run")], 1, "is a file; pass a folder as --tfds-dir")
+
+
+# Messages that say what happened ---------------------------------------------------------------
+
+@pytest.mark.parametrize("lrs", ["0.5", "0.1,0.5"])
+def test_ctrl_c_before_any_checkpoint_does_not_suggest_resume(tiny_source, tmp_path, capsys, monkeypatch, lrs):
+    def ctrl_c(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "append_metrics", ctrl_c)
+    argv = _tiny_args(tiny_source, tmp_path, tmp_path / "run", "--epochs", "2")
+    argv[argv.index("--lr") + 1] = lrs
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "nothing to resume" in err and "--resume" not in err
+
+
+def test_a_diverged_sweep_model_is_shown_and_metrics_json_stays_strict(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    assert main(["--model", "linreg", "--lr", "0.03,80", "--epochs", "5", "--no-plots", "--no-compile-cache",
+                 "--output-dir", str(out)]) == 0
+    assert "1 diverged" in capsys.readouterr().out
+    text = (out / "metrics.json").read_text()
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not strict JSON")
+
+    runs = json.loads(text, parse_constant=refuse)["runs"]
+    assert runs[1]["diverged_epoch"] and None in runs[1]["history"]["loss"]
+
+
+def test_linreg_runs_by_default_on_a_host_with_4_devices(tmp_path):
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run([sys.executable, "-m", "jaxlin.train", "--model", "linreg", "--no-plots",
+                           "--no-compile-cache", "--output-dir", str(tmp_path / "run")],
+                          capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    assert "on 4 cpu device(s)" in done.stdout
