@@ -71,6 +71,8 @@ def claimed(folder: Path, *, resume: bool) -> Iterator[Path]:
     """Hold `folder` for this run: made if needed, locked, and checked to hold no other run's results."""
     if folder.exists() and not folder.is_dir():
         raise ClaimError(f"{folder} is a file, not a folder; choose another --output-dir.")
+    if resume and not folder.exists():
+        raise ClaimError(f"Cannot resume: {folder} does not exist; give the folder of the run to continue.")
     folder.mkdir(parents=True, exist_ok=True)
     lock = _lock(folder)
     try:

@@ -237,6 +237,8 @@ def test_resume_without_a_checkpoint_says_so_before_loading_data(tmp_path, capsy
     err = _fails_cleanly(capsys, ["--resume", "--output-dir", str(tmp_path / "run"), "--data-dir",
                                   str(tmp_path / "nowhere")], 1, "holds no checkpoint.npz")
     assert "nowhere" not in err
+    _fails_cleanly(capsys, ["--resume", "--output-dir", str(tmp_path / "missing")], 1, "does not exist")
+    assert not (tmp_path / "missing").exists()
 
 
 @pytest.mark.parametrize("argv, phrase", [
