@@ -73,14 +73,20 @@ def test_a_folder_in_use_is_refused(tmp_path):
     assert first.returncode == 0, err
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["lr"] == [0.03] and len(metrics["history"]["loss"]) == 300
-    assert not (out / ".lock").exists()
 
 
-def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path, capsys):
+def test_a_run_killed_while_holding_its_folder_leaves_it_usable(tmp_path):
+    """SIGKILL mid-run: the kernel drops its lock, and --resume takes the folder over."""
     out = tmp_path / "run"
-    out.mkdir()
-    (out / ".lock").write_text("999999999")  # no such process
-    assert main(["--model", "linreg", "--no-plots", "--no-compile-cache", "--output-dir", str(out)]) == 0
+    first = _train("--model", "linreg", "--epochs", "100000", "--output-dir", str(out), cwd=tmp_path)
+    deadline = time.monotonic() + TIMEOUT
+    while not (out / "checkpoint.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first.kill()
+    first.communicate(timeout=TIMEOUT)
+    again = _train("--model", "linreg", "--epochs", "1", "--resume", "--output-dir", str(out), cwd=tmp_path)
+    stdout, err = again.communicate(timeout=TIMEOUT)
+    assert again.returncode == 0 and "already trained for" in stdout, err
 
 
 @pytest.mark.parametrize("sweep", [False, True])
@@ -180,6 +186,19 @@ def test_a_damaged_prepared_copy_is_prepared_again(tiny_source, tmp_path, damage
     after = load_fashion_mnist("train", source_dir=tiny_source, data_dir=tfds_dir)
     np.testing.assert_array_equal(after[0], before[0])
     np.testing.assert_array_equal(after[1], before[1])
+
+
+def test_a_failed_first_preparation_is_not_taken_for_damage(tiny_source, tmp_path, monkeypatch, capsys):
+    from jaxlin.data.tfds_builder import JaxlinFashionMnist
+
+    def disk_full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(JaxlinFashionMnist, "download_and_prepare", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        load_fashion_mnist("train", source_dir=tiny_source, data_dir=tmp_path / "tfds")
+    err = capsys.readouterr().err
+    assert err.endswith("once ... failed\n") and "damaged" not in err
 
 
 def test_two_first_preparations_at_once_both_succeed(tiny_source, tmp_path):

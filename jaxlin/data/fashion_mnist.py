@@ -14,7 +14,7 @@ from jaxlin.data import sources
 from jaxlin.data.classes import FASHION_MNIST_LABELS
 from jaxlin.data.dataset import Dataset
 from jaxlin.data.device import prepare_images, to_device
-from jaxlin.data.prepare import prepared_builder, read_or_prepare_again
+from jaxlin.data.prepare import read_prepared
 from jaxlin.data.tfds_builder import JaxlinFashionMnist
 
 READERS = ("array_record", "tfds")
@@ -31,7 +31,7 @@ def fashion_mnist_builder(
       data_dir: tfds's data folder for the prepared dataset (default: $TFDS_DATA_DIR or
         ~/tensorflow_datasets).
     """
-    return prepared_builder(source_dir, _data_dir(data_dir))
+    return read_prepared(source_dir, _data_dir(data_dir), lambda builder: builder)
 
 
 def _data_dir(data_dir: str | os.PathLike | None) -> Path:
@@ -85,7 +85,7 @@ def load_fashion_mnist(
         raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
     if reader not in READERS:
         raise ValueError(f"reader must be one of {', '.join(READERS)}; got {reader!r}.")
-    return read_or_prepare_again(source_dir, _data_dir(data_dir), lambda builder: _read(builder, split, reader))
+    return read_prepared(source_dir, _data_dir(data_dir), lambda builder: _read(builder, split, reader))
 
 
 def _read(builder: JaxlinFashionMnist, split: str, reader: str) -> tuple[np.ndarray, np.ndarray]:
@@ -105,8 +105,7 @@ def fashion_mnist_dataset(
     `key` is ignored (the real data hold no randomness), as every dataset loader takes one.
     """
     del key
-    train, test = (to_device(*load_fashion_mnist(split, source_dir=source_dir, data_dir=tfds_dir))
-                   for split in ("train", "test"))
-    files = sources.find_local_files(source_dir, _data_dir(tfds_dir) / "downloads" / "manual")
-    return Dataset(train=train, test=test, prepare=prepare_images, label_names=FASHION_MNIST_LABELS,
-                   source=f"fashion_mnist/{sources.source_id(files)}")
+    train, test, name = read_prepared(source_dir, _data_dir(tfds_dir), lambda builder: (
+        _read(builder, "train", "array_record"), _read(builder, "test", "array_record"), builder.builder_config.name))
+    return Dataset(train=to_device(*train), test=to_device(*test), prepare=prepare_images,
+                   label_names=FASHION_MNIST_LABELS, source=f"fashion_mnist/{name}")

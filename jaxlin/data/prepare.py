@@ -8,7 +8,6 @@ and a prepared copy that was damaged later is prepared again from the source fil
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import os
 import shutil
@@ -22,20 +21,11 @@ import tensorflow_datasets as tfds
 from absl import logging as absl_logging
 
 from jaxlin.data import sources
+from jaxlin.filelock import locked
 from jaxlin.data.errors import DataError
 from jaxlin.data.tfds_builder import JaxlinFashionMnist
 
 T = TypeVar("T")
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
@@ -71,47 +61,62 @@ def prepared_folder(data_dir: Path, config_name: str) -> Path:
     return data_dir / JaxlinFashionMnist.name / config_name / str(JaxlinFashionMnist.VERSION)
 
 
-def prepared_builder(source_dir: str | os.PathLike | None, data_dir: Path) -> JaxlinFashionMnist:
-    """The builder for the source files found from `source_dir`, its dataset prepared in `data_dir`."""
-    data_dir = _usable(data_dir)
-    files = sources.find_local_files(source_dir, data_dir / "downloads" / "manual")
-    name = sources.source_id(files)
+class _Damaged(Exception):
+    """The prepared copy could not be opened or read."""
+
+
+def _prepared(files, name: str, data_dir: Path) -> JaxlinFashionMnist:
     config = name if name == "official" else tfds.core.BuilderConfig(name=name)
-    with _locked(data_dir / f".{JaxlinFashionMnist.name}.lock"):
-        with _quiet():
-            builder = JaxlinFashionMnist(source_files=files, data_dir=data_dir, config=config,
-                                         file_format="array_record")
-        if not builder.is_prepared():
+    with locked(data_dir / f".{JaxlinFashionMnist.name}.lock"):
+        try:
+            with _quiet():
+                builder = JaxlinFashionMnist(source_files=files, data_dir=data_dir, config=config,
+                                             file_format="array_record")
+                prepared = builder.is_prepared()
+        except Exception as err:  # noqa: BLE001 - e.g. a garbage dataset_info.json
+            raise _Damaged(err) from err
+        if not prepared:
             for stale in prepared_folder(data_dir, name).parent.glob("incomplete.*"):
                 shutil.rmtree(stale, ignore_errors=True)  # left by a preparation that was killed
             if files is None:
                 sources.check_online()
             print(f"jaxlin: preparing Fashion-MNIST ({name}) in {prepared_folder(data_dir, name)}, once ...",
                   end="", file=sys.stderr, flush=True)
-            started = time.perf_counter()
-            with _quiet():
-                builder.download_and_prepare()
-            print(f" done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+            started, outcome = time.perf_counter(), " failed"
+            try:
+                with _quiet():
+                    builder.download_and_prepare()
+                outcome = f" done in {time.perf_counter() - started:.1f} s"
+            finally:
+                print(outcome, file=sys.stderr, flush=True)
     return builder
 
 
-def read_or_prepare_again(source_dir, data_dir: Path, read: Callable[[JaxlinFashionMnist], T]) -> T:
-    """read(builder) on the prepared copy; if that copy is damaged (truncated, zeroed or deleted
-    files), prepare it again from the source files once and read that."""
+def _read_once(files, name: str, data_dir: Path, read: Callable[[JaxlinFashionMnist], T]) -> T:
+    builder = _prepared(files, name, data_dir)
     try:
-        return read(prepared_builder(source_dir, data_dir))
+        return read(builder)
     except DataError:
         raise
-    except Exception as err:  # noqa: BLE001 - any failure to read a prepared copy means it is damaged
-        files = sources.find_local_files(source_dir, data_dir / "downloads" / "manual")
-        folder = prepared_folder(data_dir, sources.source_id(files))
-        print(f"jaxlin: the prepared copy in {folder} is damaged ({type(err).__name__}); preparing it again",
-              file=sys.stderr, flush=True)
+    except Exception as err:  # noqa: BLE001 - any failure to read a prepared copy means damage
+        raise _Damaged(err) from err
+
+
+def read_prepared(source_dir, data_dir: Path, read: Callable[[JaxlinFashionMnist], T]) -> T:
+    """read(builder) for the source files found from `source_dir`, prepared in `data_dir` first if
+    need be. A prepared copy that cannot be opened or read (truncated, zeroed or deleted files) is
+    prepared again from the source files, once; a failure to prepare is not retried."""
+    data_dir = _usable(data_dir)
+    files = sources.find_local_files(source_dir, data_dir / "downloads" / "manual")
+    name = sources.source_id(files)
+    folder = prepared_folder(data_dir, name)
+    try:
+        return _read_once(files, name, data_dir, read)
+    except _Damaged:
+        print(f"jaxlin: the prepared copy in {folder} is damaged; preparing it again", file=sys.stderr)
         shutil.rmtree(folder, ignore_errors=True)
     try:
-        return read(prepared_builder(source_dir, data_dir))
-    except DataError:
-        raise
-    except Exception as err:  # noqa: BLE001
+        return _read_once(files, name, data_dir, read)
+    except _Damaged as damage:
         raise DataError(f"The prepared Fashion-MNIST in {folder} cannot be read even after preparing it "
-                        f"again ({type(err).__name__}: {err}). Delete {folder} and check the disk.") from None
+                        f"again ({damage}). Delete {folder} and check the disk.") from None
