@@ -32,7 +32,7 @@ def jaxlin_peer(model_name: str, impl: str, source: Path, tfds_dir: Path | None,
     clock = time.perf_counter()
     data = jax.block_until_ready(load_data(config, model))
     load_s = time.perf_counter() - clock
-    optimizer, state = start(model, config, config.lr[0], config.seed[0])
+    optimizer, state = start(model, config)
     epoch = make_epoch(model.LOSSES[config.impl], optimizer, **epoch_options(model, config, data))
     compiled, compile_s = compiled_with_time(epoch, state, data.train, data)
     metrics = None

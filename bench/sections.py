@@ -22,10 +22,10 @@ from bench.peers import IMPLEMENTATIONS, REQUIRES
 from jaxlin.config import make_config
 from jaxlin.data import fashion_mnist_builder, load_fashion_mnist, preprocess_images, to_device
 from jaxlin.data.synthetic import BOOK_B, BOOK_NUM_EXAMPLES, BOOK_W
-from jaxlin.experiment import epoch_options, load_data, start
+from jaxlin.experiment import epoch_options, load_data, start, sweep_start
 from jaxlin.models import get_model
 from jaxlin.order import batch_indices
-from jaxlin.sweep import grid, jit_sweep_epoch, stack
+from jaxlin.sweep import jit_sweep_epoch, unstack
 from jaxlin.training import make_epoch
 from jaxlin.vectorization import vectorization_demo
 
@@ -148,7 +148,7 @@ def scaling(args, tfds_dir: Path) -> dict:
 
     def epoch_time(batch_size, n):
         config = make_config(MODEL, batch_size=batch_size)
-        optimizer, state = start(model, config, config.lr[0], config.seed[0])
+        optimizer, state = start(model, config)
         epoch = jax.jit(make_epoch(model.LOSSES[config.impl], optimizer, **training_options(model, config, data)))
         first_n = jax.tree_util.tree_map(lambda a: a[:n], data.train)
         return median_epoch_s(epoch, state, first_n, 3 if args.quick else 7)
@@ -168,14 +168,12 @@ def sweep(args, tfds_dir: Path) -> dict:
     out = {}
     for label, seeds in (("4 learning rates, 1 seed", [0]), ("4 learning rates x 3 seeds", [0, 1, 2])):
         config = make_config(MODEL, lr=[0.01, 0.03, 0.1, 0.3], seed=seeds)
-        starts = [start(model, config, pair["lr"], pair["seed"]) for pair in grid(config.lr, config.seed)]
-        optimizer, options = starts[0][0], training_options(model, config, data)  # lr is in each state
-        loss = model.LOSSES[config.impl]
+        pairs, optimizer, states = sweep_start(model, config)  # each learning rate lives in its state
+        options, loss = training_options(model, config, data), model.LOSSES[config.impl]
         single = jax.jit(make_epoch(loss, optimizer, **options))
-        sequential = sum(median_epoch_s(single, state, data.train, repeats) for _, state in starts)
-        together = median_epoch_s(jit_sweep_epoch(loss, optimizer, **options),
-                                  stack([state for _, state in starts]), data.train, repeats)
-        out[label] = {"models": len(starts), "sequential_s": sequential, "vmapped_s": together,
+        sequential = sum(median_epoch_s(single, unstack(states, m), data.train, repeats) for m in range(len(pairs)))
+        together = median_epoch_s(jit_sweep_epoch(loss, optimizer, **options), states, data.train, repeats)
+        out[label] = {"models": len(pairs), "sequential_s": sequential, "vmapped_s": together,
                       "speedup": sequential / together}
     log(f"sweep: {json.dumps(out)}")
     return out

@@ -44,7 +44,7 @@ def claimed(folder: Path, *, resume: bool) -> Iterator[Path]:
         raise ClaimError(f"Cannot resume: {folder} does not exist; give the folder of the run to continue.")
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with locked(folder / LOCK, wait=False):
+        with locked(folder / LOCK, wait=False, remove=True):
             held = [name for name in RESULTS if (folder / name).exists()]
             if held and not resume:
                 raise ClaimError(f"{folder} already holds a run ({', '.join(held)}); continue it with --resume, "

@@ -14,18 +14,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import jax
-import numpy as np
 
 from jaxlin import report
 from jaxlin.atomic import write_json
+from jaxlin.checkpoint import save_checkpoint, save_state
 from jaxlin.claim import ClaimError, claimed, new_folder
-from jaxlin.checkpoint import CheckpointError, load_metadata, restore_state, save_checkpoint, save_state
 from jaxlin.config import Config
-from jaxlin.data import DataError
-from jaxlin.experiment import epoch_options, load_data, start
+from jaxlin.experiment import epoch_options, load_data, start, sweep_start
 from jaxlin.models import get_model
-from jaxlin.parallel import data_parallel_mesh, replicate
-from jaxlin.sweep import grid, jit_sweep_epoch, mark_diverged, split_history, stack
+from jaxlin.parallel import check_batch_size, data_parallel_mesh, replicate
+from jaxlin.resume import ResumeError, check_checkpoint, restore
+from jaxlin.sweep import jit_sweep_epoch, mark_diverged, split_history
 from jaxlin.training import TrainingDiverged, append_metrics, check_finite, jit_epoch, train_epochs
 
 CHECKPOINT = "checkpoint.npz"
@@ -62,7 +61,7 @@ def run(config: Config) -> dict:
         out = out or new_folder(_default_folder(config))
         with claimed(out, resume=config.resume):
             return _run_in(dataclasses.replace(config, output_dir=str(out)), out, started)
-    except ClaimError as err:
+    except (ClaimError, ResumeError) as err:
         raise CommandError(str(err)) from None
     except KeyboardInterrupt:
         if out is not None and (out / CHECKPOINT).exists():
@@ -81,17 +80,19 @@ def _default_folder(config: Config) -> Path:
 
 
 def _run_in(config: Config, out: Path, started: float) -> dict:
-    if config.resume and not (out / CHECKPOINT).is_file():
-        raise CommandError(f"Cannot resume: {out} holds no {CHECKPOINT} (a run saves one after its first "
-                           "epoch; a sweep saves none). Start the run without --resume.")
-    print(report.banner(config), flush=True)
     model = get_model(config.model)
+    saved = check_checkpoint(out / CHECKPOINT, config) if config.resume else None
+    mesh = None if config.is_sweep else data_parallel(config)
+    print(report.banner(config, 1 if mesh is None else mesh.devices.size), flush=True)
     try:
         data = load_data(config, model)
     except ValueError as err:  # DataError, or a value the model must not train on
         raise CommandError(str(err)) from None
     load_s = time.perf_counter() - started
-    summary = (run_sweep if config.is_sweep else run_single)(config, model, data, out)
+    if config.is_sweep:
+        summary = run_sweep(config, model, data, out)
+    else:
+        summary = run_single(config, model, data, out, mesh, saved)
     summary = {"config": config.to_json(), **summary, "load_s": load_s, "total_s": time.perf_counter() - started}
     write_json(out / "metrics.json", summary)
     print(f"done in {summary['total_s']:.1f} s. Results in {out}/")
@@ -106,51 +107,19 @@ def data_parallel(config: Config):
     if wanted == 1:
         return None
     try:
-        return data_parallel_mesh(wanted)
+        mesh = data_parallel_mesh(wanted)
+        check_batch_size(config.batch_size, mesh)
     except ValueError as err:
         raise CommandError(f"{err} Pass --devices with at most that many.") from None
+    return mesh
 
 
-def resume(path: Path, config: Config, fresh, data):
-    """The saved train state and history, after checking the checkpoint is this run's."""
-    try:
-        saved = load_metadata(path)
-        if not isinstance(saved.get("config"), dict):
-            raise CommandError(f"Cannot resume: {path} was not written by this version of jaxlin; "
-                               "it was left untouched. Start a new run in another --output-dir.")
-        show = lambda v: v[0] if isinstance(v, list) and len(v) == 1 else v
-        now = {**config.identity(), "data": data.source}
-        was = {**saved["config"], "data": saved.get("data")}
-        different = {k: v for k, v in now.items() if was.get(k) != v}
-        if different:
-            what = ", ".join(f"{k} {show(was.get(k))} (now {show(v)})" for k, v in different.items())
-            raise CommandError(f"Cannot resume: {path} was made with {what}. Resume with the same options, "
-                               "or choose another --output-dir.")
-        state, meta = restore_state(path, like=fresh)
-    except CheckpointError as err:
-        raise CommandError(f"Cannot resume: {err} It was left untouched; move it away to start afresh.") from None
-    if not np.array_equal(jax.random.key_data(state.key), jax.random.key_data(fresh.key)):
-        raise CommandError(f"Cannot resume: {path} holds another PRNG key than seed {config.seed[0]} gives; "
-                           "it was left untouched.")
-    history, done = meta.get("history"), int(state.epoch)
-    if done < 0 or not isinstance(history, dict) or any(
-            not isinstance(v, list) or len(v) != done for v in history.values()):
-        raise CommandError(f"Cannot resume: {path} is inconsistent (its history does not cover its {done} "
-                           "epochs); it was left untouched. Start afresh in another --output-dir.")
-    print(f"resuming after epoch {done} from {path}")
-    return state, history
-
-
-def run_single(config: Config, model, data, out: Path) -> dict:
-    optimizer, state = start(model, config, config.lr[0], config.seed[0])
+def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None) -> dict:
+    optimizer, state = start(model, config)
     history: dict = {}
-    if config.resume:
-        state, history = resume(out / CHECKPOINT, config, state, data)
-    mesh = data_parallel(config)
-    try:
-        epoch_fn = jit_epoch(model.LOSSES[config.impl], optimizer, mesh=mesh, **epoch_options(model, config, data))
-    except ValueError as err:
-        raise CommandError(str(err)) from None
+    if saved is not None:
+        state, history = restore(out / CHECKPOINT, config, state, data, saved)
+    epoch_fn = jit_epoch(model.LOSSES[config.impl], optimizer, mesh=mesh, **epoch_options(model, config, data))
     if mesh is not None:
         state, data = replicate((state, data), mesh)
     done, clock = int(state.epoch), report.EpochClock()
@@ -179,12 +148,10 @@ def run_single(config: Config, model, data, out: Path) -> dict:
 
 
 def run_sweep(config: Config, model, data, out: Path) -> dict:
-    pairs = grid(config.lr, config.seed)
+    pairs, optimizer, states = sweep_start(model, config)
     print(f"sweep: {len(pairs)} models ({len(config.lr)} learning rates x {len(config.seed)} seeds), "
           "trained together in one vmapped, compiled epoch")
-    starts = [start(model, config, p["lr"], p["seed"]) for p in pairs]
-    states = stack([state for _, state in starts])
-    epoch_fn = jit_sweep_epoch(model.LOSSES[config.impl], starts[0][0], **epoch_options(model, config, data))
+    epoch_fn = jit_sweep_epoch(model.LOSSES[config.impl], optimizer, **epoch_options(model, config, data))
     history: dict = {}
     diverged: list[int | None] = [None] * len(pairs)
     clock = report.EpochClock()

@@ -101,16 +101,15 @@ def make_config(model: str = "softmax", **options) -> Config:
                                      lambda v: _checks.positive_float("learning rate", v))),
         seed=_distinct("seed", _as_tuple(options.pop("seed", 0), _seed)),
         batch_size=_checks.positive_int("batch_size", options.pop("batch_size", book.batch_size), below=2**31),
-        epochs=_checks.positive_int("epochs", options.pop("epochs", book.num_epochs)),
+        epochs=_checks.positive_int("epochs", options.pop("epochs", book.num_epochs), below=2**31),
         **{k: str(v) if k.endswith("_dir") else v for k, v in options.items()},
     )
     if config.devices is not None:
         _checks.positive_int("devices", config.devices)
-    _checks.positive_int("epochs", config.epochs, below=2**31)
     _seed(config.data_seed)
     if config.is_sweep and (config.resume or (config.devices or 1) > 1):
         raise ValueError("a sweep (several learning rates or seeds) runs on one device and cannot resume; "
                          "drop devices/resume or sweep one value")
     if config.resume and config.output_dir is None:
-        raise ValueError("resume needs output_dir: the folder of the run to continue")
+        raise ValueError("resuming needs the folder of the run to continue (--output-dir)")
     return config

@@ -3,7 +3,7 @@
 `train_model(config)` runs one model to the end and `sweep_model(config)` every (learning rate,
 seed) pair of the config together; both get the model by name, its data from the data layer and
 its losses, evaluation and book settings from the model module, and never branch on which model
-it is. `python -m jaxlin.train` uses the same pieces (`load_data`, `start`, `epoch_options`) in its
+it is. `python -m jaxlin.train` uses the same pieces (`load_data`, `start`, `sweep_start`, `epoch_options`) in its
 own loop, where it prints and checkpoints.
 """
 from __future__ import annotations
@@ -39,12 +39,22 @@ def _checked(model: ModuleType, config: Config, data: Dataset | None) -> Dataset
     return data
 
 
-def start(model: ModuleType, config: Config, lr: float, seed: int) -> tuple[optax.GradientTransformation, TrainState]:
+def start(model: ModuleType, config: Config, lr: float | None = None,
+          seed: int | None = None) -> tuple[optax.GradientTransformation, TrainState]:
     """A run's optimizer (learning rate in its state) and first train state, from its seed: one
-    key to initialise the parameters, one to shuffle."""
+    key to initialise the parameters, one to shuffle. lr and seed default to the config's first."""
+    lr, seed = config.lr[0] if lr is None else lr, config.seed[0] if seed is None else seed
     init_key, shuffle_key = jax.random.split(jax.random.key(seed))
     optimizer = make_optimizer(config.optimizer, lr)
     return optimizer, init_state(model.init(init_key), optimizer, shuffle_key)
+
+
+def sweep_start(model: ModuleType, config: Config) -> tuple[list[dict], optax.GradientTransformation, TrainState]:
+    """Every (learning rate, seed) pair of the config, the optimizer they share (each learning
+    rate lives in its own optimizer state), and their first train states stacked along a model axis."""
+    pairs = grid(config.lr, config.seed)
+    starts = [start(model, config, p["lr"], p["seed"]) for p in pairs]
+    return pairs, starts[0][0], stack([state for _, state in starts])
 
 
 def epoch_options(model: ModuleType, config: Config, data: Dataset) -> dict[str, Any]:
@@ -61,7 +71,7 @@ def train_model(config: Config, data: Dataset | None = None, *, mesh: jax.shardi
     """
     model = get_model(config.model)
     data = _checked(model, config, data)
-    optimizer, state = start(model, config, config.lr[0], config.seed[0])
+    optimizer, state = start(model, config)
     return fit(state.params, model.LOSSES[config.impl], optimizer, data.train, key=state.key,
                num_epochs=config.epochs, eval_data=data, mesh=mesh, **epoch_options(model, config, data))
 
@@ -74,8 +84,6 @@ def sweep_model(config: Config, data: Dataset | None = None) -> tuple[list[dict]
     """
     model = get_model(config.model)
     data = _checked(model, config, data)
-    pairs = grid(config.lr, config.seed)
-    starts = [start(model, config, p["lr"], p["seed"]) for p in pairs]
-    states = stack([state for _, state in starts])
-    return pairs, sweep(states, model.LOSSES[config.impl], starts[0][0], data.train, num_epochs=config.epochs,
+    pairs, optimizer, states = sweep_start(model, config)
+    return pairs, sweep(states, model.LOSSES[config.impl], optimizer, data.train, num_epochs=config.epochs,
                         eval_data=data, **epoch_options(model, config, data))

@@ -76,10 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tfds data folder for the prepared dataset (default: $TFDS_DATA_DIR or "
                         "~/tensorflow_datasets)")
     p.add_argument("--output-dir", type=Path, default=None,
-                   help="where results go (default: runs/<time>-<model>-<impl>)")
+                   help="where results go (default: a new folder runs/<time>-<model>-<impl or sweep>)")
     p.add_argument("--devices", type=_positive(int), default=None,
-                   help="split each minibatch across this many local devices, data parallel (default: all; "
-                        "the batch size must be a multiple of it)")
+                   help="split each minibatch across this many local devices, data parallel (default: the "
+                        "most local devices that split the batch evenly; the batch size must be a multiple of it)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run whose checkpoint.npz is in --output-dir (saved after every epoch)")
     p.add_argument("--debug-nans", action="store_true",
@@ -95,8 +95,6 @@ def parse_config(argv: list[str] | None = None) -> Config:
     """The Config that the command line `argv` asks for; exits with code 2 and a message if it is bad."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.resume and args.output_dir is None:
-        parser.error("--resume needs --output-dir: the folder of the run to continue")
     try:
         config = make_config(
             args.model, impl=args.impl, optimizer=args.optimizer, lr=args.lr,

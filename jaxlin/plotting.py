@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from jaxlin.atomic import write_atomically
+from jaxlin.labels import LABELS, ordered
 
 
 def save_figure(fig, path: str | os.PathLike) -> None:
@@ -45,11 +46,9 @@ def plot_history(history: dict[str, Sequence[float]], path: str | os.PathLike | 
                  title: str | None = None, names: Sequence[str] | None = None):
     """Curves of per-epoch metrics against the epoch (the book's animator, drawn once).
 
-    names: the metrics to draw (default: those of `jaxlin.report.LABELS` in the history).
+    names: the metrics to draw (default: all, in the order of `jaxlin.labels.LABELS`).
     """
-    from jaxlin.report import LABELS
-
-    names = names or [n for n in LABELS if n in history]
+    names = names or ordered(history)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for name in names:
         values = history[name]

@@ -1,6 +1,7 @@
 """What `python -m jaxlin.train` shows and writes: progress lines, the final table, plots.
 
-Every metric has one label (`LABELS`), used by the progress lines, the summary and the plots.
+Every metric has one label (`jaxlin.labels.LABELS`), used by the progress lines, the summary and
+the plots.
 """
 from __future__ import annotations
 
@@ -13,23 +14,17 @@ import jax
 import numpy as np
 
 from jaxlin.config import Config
-
-LABELS = {  # metric -> label, in the order shown; metrics not listed are kept but not shown
-    "loss": "train loss", "full_loss": "full-data loss", "accuracy": "train acc",
-    "test_accuracy": "test acc", "w_error": "error in estimating w", "b_error": "error in estimating b",
-}
-
+from jaxlin.labels import LABELS, ordered
 
 def shown(metrics: Mapping[str, float], sep: str = "  ") -> str:
-    """The labelled metrics as text, e.g. "train loss 0.4465  test acc 0.8312"."""
-    return sep.join(f"{label} {metrics[k]:.4g}" for k, label in LABELS.items() if k in metrics)
+    """The metrics as labelled text, e.g. "train loss 0.4465  test acc 0.8312"."""
+    return sep.join(f"{LABELS.get(k, k)} {metrics[k]:.4g}" for k in ordered(metrics))
 
 
-def banner(config: Config) -> str:
-    devices = jax.devices()
+def banner(config: Config, num_devices: int) -> str:
     lrs, seeds = ",".join(map(str, config.lr)), ",".join(map(str, config.seed))
     return (f"jaxlin: {config.model} ({config.impl}), {config.optimizer} lr {lrs}, batch {config.batch_size}, "
-            f"{config.epochs} epochs, seed {seeds}, on {len(devices)} {devices[0].platform} device(s)")
+            f"{config.epochs} epochs, seed {seeds}, on {num_devices} {jax.devices()[0].platform} device(s)")
 
 
 class EpochClock:
@@ -91,12 +86,11 @@ def title(config: Config) -> str:
 
 def plot_run(config: Config, model, data, params, history: dict, out: Path) -> None:
     """curves.png, and for labelled image data predictions.png (the book's predict_ch3)."""
-    from jaxlin.order import take_examples
     from jaxlin.plotting import plot_history, prediction_grid
 
     plot_history(history, out / "curves.png", title=title(config))
     if data.label_names is not None and data.test is not None:
-        first = take_examples(data.test, np.arange(min(16, len(data.test[1]))))
+        first = jax.tree_util.tree_map(lambda a: a[:16], data.test)
         predicted = np.asarray(model.predict(params, data.prepared(first)[0]))
         names = lambda ids: [data.label_names[int(i)] for i in ids]
         prediction_grid(np.asarray(first[0]), names(first[1]), names(predicted), path=out / "predictions.png")

@@ -43,3 +43,9 @@ def real_source() -> Path:
 def real_tfds_dir(tmp_path_factory) -> Path:
     """One prepared copy of the real data for the whole session."""
     return tmp_path_factory.mktemp("tfds_real")
+
+
+def cli_args(source: Path, tmp_path: Path, out: Path, *extra: str) -> list[str]:
+    """The command's options for a quick run on the small data in `source`."""
+    return ["--data-dir", str(source), "--tfds-dir", str(tmp_path / "tfds"), "--batch-size", "16",
+            "--lr", "0.5", "--no-plots", "--no-compile-cache", "--output-dir", str(out), *extra]

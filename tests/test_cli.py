@@ -34,7 +34,8 @@ def test_softmax_run_writes_everything(tiny_source, tmp_path, capsys):
     assert metrics["config"]["batch_size"] == 16 and metrics["config"]["lr"] == [0.5]
     last = {k: v[-1] for k, v in metrics["history"].items()}
     assert metrics["final"] == last
-    assert f"train acc {last['accuracy']:.4g}  test acc {last['test_accuracy']:.4g}" in stdout
+    assert (f"train loss {last['loss']:.4g}  train acc {last['accuracy']:.4g}  test loss {last['test_loss']:.4g}  "
+            f"test acc {last['test_accuracy']:.4g}") in stdout
     assert len(metrics["history"]["loss"]) == 3
     assert 0.0 <= metrics["final"]["test_accuracy"] <= 1.0
     assert metrics["history"]["loss"][-1] < metrics["history"]["loss"][0]

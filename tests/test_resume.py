@@ -9,10 +9,7 @@ import pytest
 from jaxlin import checkpoint, command
 from jaxlin.train import main
 
-
-def _args(tiny_source, tmp_path, out, *extra):
-    return ["--data-dir", str(tiny_source), "--tfds-dir", str(tmp_path / "tfds"), "--batch-size", "16",
-            "--lr", "0.5", "--no-plots", "--no-compile-cache", "--output-dir", str(out), *extra]
+from conftest import cli_args
 
 
 def _same_params(a, b):
@@ -25,7 +22,7 @@ def _same_params(a, b):
 def test_interrupted_then_resumed_equals_uninterrupted(tiny_source, tmp_path, monkeypatch, capsys, optimizer):
     """Bit for bit, with optimizers whose state matters (momentum, adam's moments and count)."""
     opts = ("--epochs", "4", "--optimizer", optimizer)
-    assert main(_args(tiny_source, tmp_path, tmp_path / "whole", *opts)) == 0
+    assert main(cli_args(tiny_source, tmp_path, tmp_path / "whole", *opts)) == 0
 
     def ctrl_c_after_epoch_2(path, state, metadata):
         checkpoint.save_state(path, state, metadata)
@@ -33,12 +30,12 @@ def test_interrupted_then_resumed_equals_uninterrupted(tiny_source, tmp_path, mo
             raise KeyboardInterrupt
 
     monkeypatch.setattr(command, "save_state", ctrl_c_after_epoch_2)
-    assert main(_args(tiny_source, tmp_path, tmp_path / "cut", *opts)) == 130
+    assert main(cli_args(tiny_source, tmp_path, tmp_path / "cut", *opts)) == 130
     assert "--resume" in capsys.readouterr().err
     assert not (tmp_path / "cut" / "metrics.json").exists()
     monkeypatch.undo()
 
-    assert main(_args(tiny_source, tmp_path, tmp_path / "cut", *opts, "--resume")) == 0
+    assert main(cli_args(tiny_source, tmp_path, tmp_path / "cut", *opts, "--resume")) == 0
     out = capsys.readouterr().out
     assert "resuming after epoch 2" in out and "epoch 3/4" in out and "epoch 2/4" not in out
     for name in ("params.npz", "checkpoint.npz"):  # the checkpoint holds the optimizer state too
@@ -54,7 +51,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(tiny_source, tmp_path, mo
 
 def test_seed_changes_the_run(tiny_source, tmp_path):
     for seed in ("1", "2"):
-        assert main(_args(tiny_source, tmp_path, tmp_path / seed, "--epochs", "1", "--seed", seed)) == 0
+        assert main(cli_args(tiny_source, tmp_path, tmp_path / seed, "--epochs", "1", "--seed", seed)) == 0
     assert not _same_params(tmp_path / "1" / "params.npz", tmp_path / "2" / "params.npz")
 
 
@@ -75,31 +72,31 @@ def test_a_checkpoint_write_that_fails_halfway_leaves_the_old_file(tmp_path, mon
 
 def test_refusals_leave_the_checkpoint_untouched(tiny_source, tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(_args(tiny_source, tmp_path, out, "--epochs", "2")) == 0
+    assert main(cli_args(tiny_source, tmp_path, out, "--epochs", "2")) == 0
     checkpoint = out / "checkpoint.npz"
     before = checkpoint.read_bytes()
-    assert main(_args(tiny_source, tmp_path, out, "--epochs", "3")) == 1
+    assert main(cli_args(tiny_source, tmp_path, out, "--epochs", "3")) == 1
     assert "already holds a run" in capsys.readouterr().err
     for only in ("metrics.json", "checkpoint.npz"):  # either file alone marks a run
         lone = tmp_path / f"only-{only}"
         lone.mkdir()
         (lone / only).write_bytes((out / only).read_bytes())
-        assert main(_args(tiny_source, tmp_path, lone, "--epochs", "3")) == 1
+        assert main(cli_args(tiny_source, tmp_path, lone, "--epochs", "3")) == 1
         assert "already holds a run" in capsys.readouterr().err
-    assert main(_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume", "--seed", "7")) == 1
+    assert main(cli_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume", "--seed", "7")) == 1
     assert "made with seed 0 (now 7)" in capsys.readouterr().err
-    assert main(_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume", "--optimizer", "adam")) == 1
+    assert main(cli_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume", "--optimizer", "adam")) == 1
     assert "optimizer sgd (now adam)" in capsys.readouterr().err
     assert checkpoint.read_bytes() == before
     checkpoint.write_bytes(before[: len(before) // 2])
-    assert main(_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume")) == 1
+    assert main(cli_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume")) == 1
     assert "corrupt or truncated" in capsys.readouterr().err
     assert checkpoint.read_bytes() == before[: len(before) // 2]
 
 
 def test_two_runs_with_one_seed_are_identical(tiny_source, tmp_path):
     for name in ("a", "b"):
-        assert main(_args(tiny_source, tmp_path, tmp_path / name, "--epochs", "3", "--seed", "5")) == 0
+        assert main(cli_args(tiny_source, tmp_path, tmp_path / name, "--epochs", "3", "--seed", "5")) == 0
     assert _same_params(tmp_path / "a" / "params.npz", tmp_path / "b" / "params.npz")
     histories = [json.loads((tmp_path / n / "metrics.json").read_text())["history"] for n in ("a", "b")]
     assert histories[0] == histories[1]
@@ -119,11 +116,11 @@ def test_divergence_stops_with_the_epoch(tmp_path, debug_nans):
 
 def test_a_checkpoint_with_another_key_is_refused(tiny_source, tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(_args(tiny_source, tmp_path, out, "--epochs", "1")) == 0
+    assert main(cli_args(tiny_source, tmp_path, out, "--epochs", "1")) == 0
     path = out / "checkpoint.npz"
     with np.load(path) as saved:
         arrays = {k: saved[k] for k in saved.files}
     arrays["key"] = arrays["key"] + 1  # same options, another PRNG key
     np.savez(path, **arrays)
-    assert main(_args(tiny_source, tmp_path, out, "--epochs", "2", "--resume")) == 1
+    assert main(cli_args(tiny_source, tmp_path, out, "--epochs", "2", "--resume")) == 1
     assert "another PRNG key" in capsys.readouterr().err

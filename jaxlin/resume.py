@@ -1,0 +1,62 @@
+"""Continuing a run from its checkpoint.npz: first what must match (checked before any data are
+loaded), then the restore. A checkpoint that does not pass is left untouched."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from jaxlin.checkpoint import CheckpointError, load_metadata, restore_state
+from jaxlin.config import Config
+
+
+class ResumeError(Exception):
+    """The checkpoint cannot be resumed; the message says why and what to do."""
+
+
+def _show(value):
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+
+def _refuse_changes(path: Path, was: dict, now: dict) -> None:
+    different = {k: v for k, v in now.items() if was.get(k) != v}
+    if different:
+        what = ", ".join(f"{k} {_show(was.get(k))} (now {_show(v)})" for k, v in different.items())
+        raise ResumeError(f"Cannot resume: {path} was made with {what}. Resume with the same options, "
+                          "or choose another --output-dir.")
+
+
+def check_checkpoint(path: Path, config: Config) -> dict:
+    """The checkpoint's metadata, once it is known to be this configuration's run."""
+    if not path.is_file():
+        raise ResumeError(f"Cannot resume: {path.parent} holds no {path.name} (a run saves one after its "
+                          "first epoch; a sweep saves none). Start the run without --resume.")
+    try:
+        saved = load_metadata(path)
+    except CheckpointError as err:
+        raise ResumeError(f"Cannot resume: {err} It was left untouched; move it away to start afresh.") from None
+    if not isinstance(saved.get("config"), dict):
+        raise ResumeError(f"Cannot resume: {path} was not written by this version of jaxlin; "
+                          "it was left untouched. Start a new run in another --output-dir.")
+    _refuse_changes(path, saved["config"], config.identity())
+    return saved
+
+
+def restore(path: Path, config: Config, fresh, data, saved: dict):
+    """The saved train state and history, shaped like the `fresh` state, on the same data."""
+    _refuse_changes(path, {"data": saved.get("data")}, {"data": data.source})
+    try:
+        state, _ = restore_state(path, like=fresh)
+    except CheckpointError as err:
+        raise ResumeError(f"Cannot resume: {err} It was left untouched; move it away to start afresh.") from None
+    if not np.array_equal(jax.random.key_data(state.key), jax.random.key_data(fresh.key)):
+        raise ResumeError(f"Cannot resume: {path} holds another PRNG key than seed {config.seed[0]} gives; "
+                          "it was left untouched.")
+    history, done = saved.get("history"), int(state.epoch)
+    if done < 0 or not isinstance(history, dict) or any(
+            not isinstance(v, list) or len(v) != done for v in history.values()):
+        raise ResumeError(f"Cannot resume: {path} is inconsistent (its history does not cover its {done} "
+                          "epochs); it was left untouched. Start afresh in another --output-dir.")
+    print(f"resuming after epoch {done} from {path}")
+    return state, history
