@@ -16,7 +16,8 @@ from jaxlin.data import (
     synthetic_data, text_labels, to_device,
 )
 from jaxlin.experiment import sweep_model, train_model
-from jaxlin.losses import cross_entropy, huber_loss, softmax_cross_entropy, squared_loss
+from jaxlin.information import cross_entropy_between, entropy, kl_divergence, surprisal
+from jaxlin.losses import absolute_loss, cross_entropy, huber_loss, softmax_cross_entropy, squared_loss
 from jaxlin.metrics import accuracy, evaluate
 from jaxlin.minibatch import minibatches
 from jaxlin.models import MODELS, get_model

@@ -22,6 +22,13 @@ def squared_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
     return 0.5 * (y_hat - y) ** 2
 
 
+def absolute_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
+    """|ŷ − y|, elementwise: the loss whose minimiser is maximum likelihood under Laplace noise
+    (D2L 3.1 exercise 3), as ½(ŷ − y)² is under Gaussian noise. y_hat, y: f32[...] -> f32[...]."""
+    _checks.same_shape("y_hat", y_hat, "y", y)
+    return jnp.abs(y_hat - y)
+
+
 def huber_loss(y_hat: jax.Array, y: jax.Array, delta: float = 1.0) -> jax.Array:
     """Huber loss: ½r² for |r| <= delta, else delta(|r| − ½delta), with r = ŷ − y, elementwise."""
     _checks.same_shape("y_hat", y_hat, "y", y)
@@ -37,7 +44,8 @@ def _check_labels(num_classes_axis: jax.Array, labels: jax.Array) -> None:
             f"got shape {labels.shape} for predictions of shape {num_classes_axis.shape}."
         )
     if not jnp.issubdtype(labels.dtype, jnp.integer):
-        raise ValueError(f"labels must be integer class ids, got dtype {labels.dtype}.")
+        raise ValueError(f"labels must be integer class ids, got dtype {labels.dtype} (soft labels are "
+                         "probability vectors, one per example, shaped like the predictions).")
 
 
 def _pick(values: jax.Array, labels: jax.Array) -> jax.Array:
@@ -55,11 +63,16 @@ def cross_entropy(y_hat: jax.Array, labels: jax.Array) -> jax.Array:
     return -jnp.log(_pick(y_hat, labels))
 
 
-def softmax_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
-    """Stable cross-entropy from logits: logsumexp(o) − o[label] = −log_softmax(o)[label].
+def softmax_cross_entropy(logits: jax.Array, targets: jax.Array) -> jax.Array:
+    """Stable cross-entropy from logits: −Σ_j y_j log_softmax(o)_j, for hard or soft targets.
 
-    logits: f32[..., q]; labels: int[...] -> f32[...]. Its gradient in o is softmax(o) − onehot(label).
+    logits: f32[..., q]; targets: int[...] class ids (then it is logsumexp(o) − o[label], whose
+    gradient in o is softmax(o) − onehot(label)), or f32[..., q] probability vectors, soft labels
+    (D2L 3.4.7; the gradient is softmax(o) − y) -> f32[...].
     """
-    labels = jnp.asarray(labels)
-    _check_labels(logits, labels)
-    return -_pick(log_softmax(logits), labels)
+    targets = jnp.asarray(targets)
+    if jnp.issubdtype(targets.dtype, jnp.floating) and targets.shape != logits.shape[:-1]:
+        _checks.same_shape("logits", logits, "soft targets", targets)
+        return -(targets * log_softmax(logits)).sum(axis=-1)
+    _check_labels(logits, targets)
+    return -_pick(log_softmax(logits), targets)

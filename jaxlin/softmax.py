@@ -11,6 +11,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jaxlin import _checks
+
 
 def naive_softmax(o: jax.Array) -> jax.Array:
     """Softmax straight from the definition: f32[..., q] -> f32[..., q]. Unstable on purpose."""
@@ -40,7 +42,14 @@ def log_softmax(o: jax.Array) -> jax.Array:
     return shifted - jnp.log(jnp.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-def softmax(o: jax.Array) -> jax.Array:
-    """Stable softmax exp(o - m) / sum(exp(o - m)): f32[..., q] -> f32[..., q], rows sum to 1."""
+def softmax(o: jax.Array, temperature: float = 1.0) -> jax.Array:
+    """Stable softmax of o / T, exp(o/T − m) / Σ exp(o/T − m): f32[..., q] -> f32[..., q], rows sum to 1.
+
+    The temperature T > 0 flattens (T > 1, uniform as T → ∞) or sharpens (T < 1, one-hot on the
+    largest as T → 0) the distribution without changing its argmax; T = 1 is the plain softmax.
+    """
+    if not isinstance(temperature, jax.Array):
+        _checks.positive_float("temperature", temperature)
+    o = o / temperature  # exact for T = 1
     e = jnp.exp(o - _shift(o))
     return e / e.sum(axis=-1, keepdims=True)
