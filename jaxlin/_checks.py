@@ -15,12 +15,19 @@ def positive_int(name: str, value, below: int | None = None) -> int:
 
 
 def positive_float(name: str, value) -> float:
+    """A positive number that float32, the dtype jaxlin computes in, holds as one (not 0 or inf)."""
     try:
-        as_float = float(value)
+        as_float = float(value) if not isinstance(value, bool) else None
     except (TypeError, ValueError):
+        as_float = None
+    if as_float is None:
         raise ValueError(f"{name} must be a positive number, got {value!r}.") from None
     if not np.isfinite(as_float) or as_float <= 0:
         raise ValueError(f"{name} must be a positive, finite number, got {value!r}.")
+    with np.errstate(over="ignore", under="ignore"):
+        single = np.float32(as_float)
+    if not np.isfinite(single) or single <= 0:
+        raise ValueError(f"{name} {value!r} is out of float32's range (about 1e-38 to 3e38).")
     return as_float
 
 

@@ -47,8 +47,9 @@ def claimed(folder: Path, *, resume: bool) -> Iterator[Path]:
         with locked(folder / LOCK, wait=False, remove=True):
             held = [name for name in RESULTS if (folder / name).exists()]
             if held and not resume:
-                raise ClaimError(f"{folder} already holds a run ({', '.join(held)}); continue it with --resume, "
-                                 "or choose another --output-dir.")
+                resumable = "checkpoint.npz" in held
+                raise ClaimError(f"{folder} already holds a run ({', '.join(held)}); "
+                                 f"{'continue it with --resume, or ' if resumable else ''}choose another --output-dir.")
             yield folder
     except Busy:
         raise ClaimError(f"{folder} is in use by another run; wait for it to end, or choose another "

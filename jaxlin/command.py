@@ -8,7 +8,9 @@ epoch at a time. Results go to the output folder: metrics.json, params.npz and p
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
+import shlex
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -57,21 +59,24 @@ def run(config: Config) -> dict:
     if config.debug_nans:
         jax.config.update("jax_debug_nans", True)
     out = Path(config.output_dir) if config.output_dir else None
+    mesh = None if config.is_sweep else data_parallel(config)
     try:
         out = out or new_folder(_default_folder(config))
         with claimed(out, resume=config.resume):
-            return _run_in(dataclasses.replace(config, output_dir=str(out)), out, started)
+            return _run_in(dataclasses.replace(config, output_dir=str(out)), out, mesh, started)
     except (ClaimError, ResumeError) as err:
         raise CommandError(str(err)) from None
     except KeyboardInterrupt:
         if out is not None and (out / CHECKPOINT).exists():
-            raise Interrupted(f"interrupted. Continue with: python -m jaxlin.train --resume --output-dir {out} "
-                              "(and the same options)") from None
+            raise Interrupted(f"interrupted. Continue with: python -m jaxlin.train --resume --output-dir "
+                              f"{shlex.quote(str(out))} (and the same options)") from None
         raise Interrupted("interrupted before any checkpoint was saved (a sweep saves none): nothing to resume; "
                           "start the run again.") from None
     except OSError as err:
-        raise CommandError(f"Could not read or write {err.filename or 'a file'}: {err.strerror or err}. Check that "
-                           f"the disk has room and that {out or 'the output folder'} is writable.") from None
+        hint = {errno.ENOSPC: " The disk is full.", errno.EROFS: " The disk is read-only.",
+                errno.EACCES: " You may not write there.", errno.ENOTDIR: " A part of the path is a file."}
+        raise CommandError(f"Could not read or write {err.filename or 'a file'}: {err.strerror or err}."
+                           f"{hint.get(err.errno, '')}") from None
 
 
 def _default_folder(config: Config) -> Path:
@@ -79,23 +84,27 @@ def _default_folder(config: Config) -> Path:
     return Path("runs") / f"{stamp}-{config.model}-{'sweep' if config.is_sweep else config.impl}"
 
 
-def _run_in(config: Config, out: Path, started: float) -> dict:
+def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
     model = get_model(config.model)
     saved = check_checkpoint(out / CHECKPOINT, config) if config.resume else None
-    mesh = None if config.is_sweep else data_parallel(config)
     print(report.banner(config, 1 if mesh is None else mesh.devices.size), flush=True)
     try:
         data = load_data(config, model)
     except ValueError as err:  # DataError, or a value the model must not train on
         raise CommandError(str(err)) from None
     load_s = time.perf_counter() - started
-    if config.is_sweep:
-        summary = run_sweep(config, model, data, out)
-    else:
-        summary = run_single(config, model, data, out, mesh, saved)
+    try:
+        if config.is_sweep:
+            summary = run_sweep(config, model, data, out)
+        else:
+            summary = run_single(config, model, data, out, mesh, saved)
+    except FloatingPointError as err:  # from jax_debug_nans
+        raise CommandError(f"--debug-nans stopped at the first NaN: {str(err).splitlines()[0]}") from None
     summary = {"config": config.to_json(), **summary, "load_s": load_s, "total_s": time.perf_counter() - started}
     write_json(out / "metrics.json", summary)
     print(f"done in {summary['total_s']:.1f} s. Results in {out}/")
+    if config.is_sweep and all(run["diverged_epoch"] for run in summary["runs"]):
+        raise CommandError(f"Every model of the sweep diverged (results in {out}/). Lower the learning rates.")
     return summary
 
 
@@ -107,11 +116,9 @@ def data_parallel(config: Config):
     if wanted == 1:
         return None
     try:
-        mesh = data_parallel_mesh(wanted)
-        check_batch_size(config.batch_size, mesh)
+        return check_batch_size(config.batch_size, data_parallel_mesh(wanted))
     except ValueError as err:
-        raise CommandError(f"{err} Pass --devices with at most that many.") from None
-    return mesh
+        raise CommandError(f"{err} Change --devices (or leave it out).") from None
 
 
 def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None) -> dict:
@@ -137,8 +144,6 @@ def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None)
     except TrainingDiverged as err:
         kept = " The checkpoint holds the last good epoch." if (out / CHECKPOINT).exists() else ""
         raise CommandError(f"{err}{kept}") from None
-    except FloatingPointError as err:  # from jax_debug_nans
-        raise CommandError(f"--debug-nans stopped at the first NaN: {str(err).splitlines()[0]}") from None
     final = {**{k: v[-1] for k, v in history.items()}, **model.summarize(state.params, data)}
     save_checkpoint(out / "params.npz", {"params": state.params}, metadata=config.to_json())
     if config.plots:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
 
 from jaxlin import _checks
 from jaxlin.models import IMPLEMENTATIONS, get_model
@@ -58,19 +61,19 @@ def default_optimizer(impl: str) -> str:
     return "scratch-sgd" if impl == "scratch" else "sgd"
 
 
-def _as_tuple(value, check) -> tuple:
+def _as_tuple(name: str, value, check) -> tuple:
     values = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else (value,)
     if not values:
-        raise ValueError("an empty list of values")
+        raise ValueError(f"{name} is an empty list; give at least one value.")
     return tuple(check(v) for v in values)
 
 
 def _seed(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"seed must be an integer, got {value!r}.")
     if not 0 <= value < 2**32:  # jax.random.key keeps 32 bits: 2**32 would be seed 0 again
         raise ValueError(f"seed must be from 0 to {2**32 - 1}, got {value}.")
-    return value
+    return int(value)
 
 
 def _distinct(name: str, values: tuple) -> tuple:
@@ -80,10 +83,22 @@ def _distinct(name: str, values: tuple) -> tuple:
     return values
 
 
+def _option(name: str, value):
+    if name.endswith("_dir"):
+        if not str(value):
+            raise ValueError(f"{name} is empty; give a folder (or leave it out).")
+        return str(Path(value).expanduser())
+    if name in ("resume", "debug_nans", "plots", "compile_cache") and not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}.")
+    return value
+
+
 def make_config(model: str = "softmax", **options) -> Config:
     """The configuration of `model` with its book settings, overridden by `options` (Config's
     fields; None means "the default"). Raises ValueError for an unknown name, a value out of range,
     or a combination that does not go together."""
+    if not isinstance(model, str):
+        raise ValueError(f"model must be a model's name (a string), got {model!r}.")
     unknown = set(options) - {f.name for f in dataclasses.fields(Config)}
     if unknown:
         raise ValueError(f"Unknown setting(s) {', '.join(sorted(unknown))}; see jaxlin.config.Config.")
@@ -97,12 +112,12 @@ def make_config(model: str = "softmax", **options) -> Config:
         raise ValueError(f"Unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}.")
     config = Config(
         model=model, impl=impl, optimizer=optimizer,
-        lr=_distinct("lr", _as_tuple(options.pop("lr", book.learning_rate),
+        lr=_distinct("lr", _as_tuple("lr", options.pop("lr", book.learning_rate),
                                      lambda v: _checks.positive_float("learning rate", v))),
-        seed=_distinct("seed", _as_tuple(options.pop("seed", 0), _seed)),
+        seed=_distinct("seed", _as_tuple("seed", options.pop("seed", 0), _seed)),
         batch_size=_checks.positive_int("batch_size", options.pop("batch_size", book.batch_size), below=2**31),
         epochs=_checks.positive_int("epochs", options.pop("epochs", book.num_epochs), below=2**31),
-        **{k: str(v) if k.endswith("_dir") else v for k, v in options.items()},
+        **{k: _option(k, v) for k, v in options.items()},
     )
     if config.devices is not None:
         _checks.positive_int("devices", config.devices)

@@ -34,6 +34,12 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a valid int") from None
 
 
+def _folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; give a folder (or leave the option out)")
+    return Path(text).expanduser()
+
+
 def _book_settings() -> str:
     return "; ".join(f"{name}: lr {b.learning_rate}, batch {b.batch_size}, {b.num_epochs} epochs"
                      for name, b in ((name, get_model(name).BOOK) for name in MODELS))
@@ -65,17 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="minibatch size (default: the model's book setting)")
     p.add_argument("--epochs", type=_positive(int), default=None,
                    help="number of epochs (default: the model's book setting)")
-    p.add_argument("--seed", type=_int, default=0, help="PRNG seed for initialisation and shuffling")
+    p.add_argument("--seed", type=_int, default=None, help="PRNG seed for initialisation and shuffling (default: 0)")
     p.add_argument("--seeds", type=_list_of(_int), default=None,
                    help="comma-separated seeds to sweep, e.g. 0,1,2 (instead of --seed). Several learning "
                         "rates and/or seeds train together, vmapped in one compiled call")
     p.add_argument("--data-seed", type=_int, default=0, help="PRNG seed that draws synthetic data")
-    p.add_argument("--data-dir", type=Path, default=None,
+    p.add_argument("--data-dir", type=_folder, default=None,
                    help="folder with the four Fashion-MNIST files (train-images-idx3-ubyte.gz, ...)")
-    p.add_argument("--tfds-dir", type=Path, default=None,
+    p.add_argument("--tfds-dir", type=_folder, default=None,
                    help="tfds data folder for the prepared dataset (default: $TFDS_DATA_DIR or "
                         "~/tensorflow_datasets)")
-    p.add_argument("--output-dir", type=Path, default=None,
+    p.add_argument("--output-dir", type=_folder, default=None,
                    help="where results go (default: a new folder runs/<time>-<model>-<impl or sweep>)")
     p.add_argument("--devices", type=_positive(int), default=None,
                    help="split each minibatch across this many local devices, data parallel (default: the "
@@ -91,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _seeds(parser: argparse.ArgumentParser, args: argparse.Namespace):
+    if args.seed is not None and args.seeds is not None:
+        parser.error("give --seed or --seeds, not both")
+    return args.seeds if args.seeds is not None else args.seed
+
+
 def parse_config(argv: list[str] | None = None) -> Config:
     """The Config that the command line `argv` asks for; exits with code 2 and a message if it is bad."""
     parser = build_parser()
@@ -98,7 +110,7 @@ def parse_config(argv: list[str] | None = None) -> Config:
     try:
         config = make_config(
             args.model, impl=args.impl, optimizer=args.optimizer, lr=args.lr,
-            seed=args.seed if args.seeds is None else args.seeds, batch_size=args.batch_size, epochs=args.epochs,
+            seed=_seeds(parser, args), batch_size=args.batch_size, epochs=args.epochs,
             data_seed=args.data_seed, devices=args.devices, data_dir=args.data_dir, tfds_dir=args.tfds_dir,
             output_dir=args.output_dir, resume=args.resume, debug_nans=args.debug_nans, plots=not args.no_plots,
             compile_cache=not args.no_compile_cache,

@@ -30,7 +30,7 @@ def data_parallel_mesh(num_devices: int | None = None) -> Mesh:
         num_devices = len(devices)
     if not 1 <= num_devices <= len(devices):
         raise ValueError(
-            f"Asked for {num_devices} devices, but {len(devices)} are available "
+            f"Asked for {num_devices} devices, but this machine has {len(devices)} "
             f"({', '.join(str(d) for d in devices[:4])}{', ...' if len(devices) > 4 else ''})."
         )
     return Mesh(np.array(devices[:num_devices]), (AXIS,))
@@ -46,11 +46,12 @@ def replicate(tree: Any, mesh: Mesh) -> Any:
     return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
 
 
-def check_batch_size(batch_size: int, mesh: Mesh) -> int:
+def check_batch_size(batch_size: int, mesh: Mesh) -> Mesh:
+    """`mesh`, once `batch_size` is known to split evenly across its devices (ValueError if not)."""
     devices = mesh.devices.size
     if batch_size % devices:
         raise ValueError(
             f"The batch size {batch_size} does not split evenly across {devices} devices; "
             f"use a multiple of {devices} (e.g. {batch_size - batch_size % devices or devices})."
         )
-    return batch_size
+    return mesh

@@ -7,6 +7,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from jaxlin import _checks
 from jaxlin.checkpoint import CheckpointError, load_metadata, restore_state
 from jaxlin.config import Config
 
@@ -25,6 +26,13 @@ def _refuse_changes(path: Path, was: dict, now: dict) -> None:
         what = ", ".join(f"{k} {_show(was.get(k))} (now {_show(v)})" for k, v in different.items())
         raise ResumeError(f"Cannot resume: {path} was made with {what}. Resume with the same options, "
                           "or choose another --output-dir.")
+
+
+def _covers(history, epochs: int) -> bool:
+    """Whether a saved history holds `epochs` numbers for each metric, the loss among them."""
+    return (isinstance(history, dict) and ("loss" in history or epochs == 0) and all(
+        isinstance(v, list) and len(v) == epochs and all(isinstance(x, (int, float)) or x is None for x in v)
+        for v in history.values()))
 
 
 def check_checkpoint(path: Path, config: Config) -> dict:
@@ -54,9 +62,21 @@ def restore(path: Path, config: Config, fresh, data, saved: dict):
         raise ResumeError(f"Cannot resume: {path} holds another PRNG key than seed {config.seed[0]} gives; "
                           "it was left untouched.")
     history, done = saved.get("history"), int(state.epoch)
-    if done < 0 or not isinstance(history, dict) or any(
-            not isinstance(v, list) or len(v) != done for v in history.values()):
+    if done < 0 or not _covers(history, done):
         raise ResumeError(f"Cannot resume: {path} is inconsistent (its history does not cover its {done} "
                           "epochs); it was left untouched. Start afresh in another --output-dir.")
+    if done > config.epochs:
+        raise ResumeError(f"Cannot resume: {path} has trained {done} epochs, more than --epochs {config.epochs}; "
+                          f"pass --epochs {done} or more.")
+    hyperparams = getattr(fresh.opt_state, "hyperparams", {})
+    for name, value in hyperparams.items():
+        if not np.array_equal(state.opt_state.hyperparams[name], value):
+            was, now = np.asarray(state.opt_state.hyperparams[name]), np.asarray(value)
+            raise ResumeError(f"Cannot resume: {path} holds {name} {was:.6g} in its optimizer state, not the "
+                              f"configured {now:.6g}; it was left untouched.")
+    try:
+        _checks.finite(f"{path}'s parameters", state.params)
+    except ValueError as err:
+        raise ResumeError(f"Cannot resume: {err}") from None
     print(f"resuming after epoch {done} from {path}")
     return state, history

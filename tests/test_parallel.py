@@ -28,4 +28,4 @@ def test_mesh_and_batch_size_errors():
     with pytest.raises(ValueError, match="Asked for 64 devices"):
         parallel.data_parallel_mesh(64)
     mesh = parallel.data_parallel_mesh(1)
-    assert parallel.check_batch_size(7, mesh) == 7
+    assert parallel.check_batch_size(7, mesh) is mesh

@@ -82,7 +82,9 @@ def test_a_run_killed_while_holding_its_folder_leaves_it_usable(tmp_path):
         time.sleep(0.02)
     first.kill()
     first.communicate(timeout=TIMEOUT)
-    again = _train("--model", "linreg", "--epochs", "1", "--resume", "--output-dir", str(out), cwd=tmp_path)
+    with np.load(out / "checkpoint.npz") as saved:
+        done = str(int(saved["epoch"]))
+    again = _train("--model", "linreg", "--epochs", done, "--resume", "--output-dir", str(out), cwd=tmp_path)
     stdout, err = again.communicate(timeout=TIMEOUT)
     assert again.returncode == 0 and "already trained for" in stdout, err
 
@@ -316,3 +318,106 @@ def test_linreg_runs_by_default_on_a_host_with_4_devices(tmp_path):
                           capture_output=True, text=True, env=env, timeout=TIMEOUT)
     assert done.returncode == 0, done.stderr
     assert "on 2 cpu device(s)" in done.stdout  # batch 10: the most devices that split it evenly
+
+
+# Found by an adversarial pass ------------------------------------------------------------------
+
+def test_debug_nans_in_a_sweep_and_a_sweep_that_all_diverges(tmp_path, capsys):
+    _fails_cleanly(capsys, ["--model", "linreg", "--lr", "0.03,80", "--epochs", "5", "--debug-nans", "--no-plots",
+                            "--no-compile-cache", "--output-dir", str(tmp_path / "a")], 1,
+                   "--debug-nans stopped at the first NaN")
+    import jax
+    jax.config.update("jax_debug_nans", False)
+    _fails_cleanly(capsys, ["--model", "linreg", "--lr", "80,100", "--epochs", "3", "--no-plots",
+                            "--no-compile-cache", "--output-dir", str(tmp_path / "b")], 1,
+                   "Every model of the sweep diverged")
+    assert (tmp_path / "b" / "metrics.json").is_file()
+
+
+def _edit_checkpoint(path, edit):
+    with np.load(path) as saved:
+        arrays = {k: saved[k] for k in saved.files}
+    edit(arrays)
+    np.savez(path, **arrays)
+
+
+def _with_meta(arrays, **changes):
+    meta = json.loads(arrays["__meta__"].tobytes())
+    arrays["__meta__"] = np.frombuffer(json.dumps({**meta, **changes}).encode(), np.uint8)
+
+
+@pytest.mark.parametrize("edit, phrase", [
+    (lambda a: a.update({"opt_state.hyperparams['learning_rate']": np.float32(0.5)}),
+     "holds learning_rate 0.5 in its optimizer state, not the configured 0.03"),
+    (lambda a: a.update({"params['w']": np.full_like(a["params['w']"], np.nan)}), "NaN or infinite"),
+    (lambda a: _with_meta(a, history={}), "is inconsistent"),
+    (lambda a: _with_meta(a, history={"loss": ["x", "y"], "full_loss": [1.0, 2.0]}), "is inconsistent"),
+], ids=["other-lr", "nan-params", "empty-history", "text-history"])
+def test_a_checkpoint_whose_contents_do_not_fit_is_refused(tmp_path, capsys, edit, phrase):
+    out = tmp_path / "run"
+    linreg = ["--model", "linreg", "--no-plots", "--no-compile-cache", "--output-dir", str(out)]
+    assert main([*linreg, "--epochs", "2"]) == 0
+    _edit_checkpoint(out / "checkpoint.npz", edit)
+    capsys.readouterr()
+    _fails_cleanly(capsys, [*linreg, "--epochs", "4", "--resume"], 1, "Cannot resume", phrase)
+
+
+def test_resume_with_fewer_epochs_than_done_is_refused(tmp_path, capsys):
+    linreg = ["--model", "linreg", "--no-plots", "--no-compile-cache", "--output-dir", str(tmp_path / "run")]
+    assert main([*linreg, "--epochs", "3"]) == 0
+    capsys.readouterr()
+    _fails_cleanly(capsys, [*linreg, "--epochs", "1", "--resume"], 1, "trained 3 epochs, more than --epochs 1")
+
+
+def test_a_finished_sweep_folder_is_refused_without_suggesting_resume(tmp_path, capsys):
+    sweep = ["--model", "linreg", "--lr", "0.01,0.03", "--no-plots", "--no-compile-cache",
+             "--output-dir", str(tmp_path / "sweep")]
+    assert main(sweep) == 0
+    capsys.readouterr()
+    err = _fails_cleanly(capsys, sweep, 1, "already holds a run")
+    assert "--resume" not in err
+
+
+@pytest.mark.parametrize("argv, phrase", [
+    (["--lr", "1e-50"], "out of float32's range"),
+    (["--lr", "1e39"], "out of float32's range"),
+    (["--output-dir", ""], "--output-dir: is empty"),
+    (["--seed", "5", "--seeds", "0,1"], "give --seed or --seeds, not both"),
+])
+def test_more_options_that_cannot_run_exit_2(capsys, argv, phrase):
+    _fails_cleanly(capsys, ["--model", "linreg", *argv], 2, phrase)
+
+
+def test_devices_that_do_not_fit_leave_no_folder(tmp_path, capsys):
+    _fails_cleanly(capsys, ["--model", "linreg", "--devices", "8", "--output-dir", str(tmp_path / "run")], 1,
+                   "Asked for 8 devices")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("model, data, phrase", [
+    ("softmax", jaxlin.Dataset(train=(jnp.zeros((8, 28, 28), jnp.uint8), jnp.zeros(8, jnp.int32))),
+     "needs a test split"),
+    ("softmax", jaxlin.Dataset(train=(jnp.zeros((8, 32, 32)), jnp.zeros(8, jnp.int32)),
+                               test=(jnp.zeros((8, 32, 32)), jnp.zeros(8, jnp.int32))), r"images \[n, 28, 28\]"),
+    ("linreg", jaxlin.Dataset(train=(jnp.zeros((8, 3)), jnp.zeros(8))), r"X \[n, 2\] and y \[n\]"),
+])
+def test_data_of_the_wrong_shape_are_refused(model, data, phrase):
+    with pytest.raises(ValueError, match=phrase):
+        jaxlin.train_model(jaxlin.make_config(model, epochs=1, batch_size=4), data)
+
+
+@pytest.mark.parametrize("options, phrase", [
+    ({"lr": True}, "learning rate must be a positive number"), ({"resume": "no"}, "resume must be True or False"),
+    ({"lr": []}, "lr is an empty list"),
+])
+def test_make_config_refuses_values_of_the_wrong_kind(options, phrase):
+    with pytest.raises(ValueError, match=phrase):
+        jaxlin.make_config("linreg", **options)
+    assert jaxlin.make_config("linreg", seed=np.int64(3)).seed == (3,)
+
+
+def test_a_gzip_file_without_gz_in_its_name(tiny_source, tmp_path):
+    gz = tiny_source / "train-labels-idx1-ubyte.gz"
+    gz.rename(tiny_source / "train-labels-idx1-ubyte")
+    with pytest.raises(DataError, match="is gzip-compressed, but its name does not end in .gz"):
+        load_fashion_mnist("train", source_dir=tiny_source, data_dir=tmp_path / "tfds")

@@ -7,6 +7,7 @@ Files may be gzip-compressed (name ending in .gz) or plain.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -46,6 +47,8 @@ def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
     if len(data) < 4 + 4 * expected_ndim:
         raise DataError(f"{path} is too short ({len(data)} bytes) to hold an IDX header; it is truncated.")
     (found,) = struct.unpack(">i", data[:4])
+    if data[:2] == b"\x1f\x8b":
+        raise DataError(f"{path} is gzip-compressed, but its name does not end in .gz; add .gz to its name.")
     if found != magic:
         kind = "images" if magic == IMAGES_MAGIC else "labels"
         raise DataError(
@@ -54,9 +57,9 @@ def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
         )
     dims = struct.unpack(f">{expected_ndim}I", data[4 : 4 + 4 * expected_ndim])
     payload = memoryview(data)[4 + 4 * expected_ndim :]
-    if len(payload) != int(np.prod(dims)):
+    if len(payload) != math.prod(dims):
         raise DataError(
-            f"{path}: its header promises {int(np.prod(dims))} bytes of data (shape {dims}) but it "
+            f"{path}: its header promises {math.prod(dims)} bytes of data (shape {dims}) but it "
             f"holds {len(payload)}; the file is truncated or corrupt."
         )
     return np.frombuffer(payload, np.uint8).reshape(dims)

@@ -50,7 +50,11 @@ def evaluate(params: Params, data) -> dict[str, jax.Array]:
 
 
 def check_data(data) -> None:
-    """Refuse NaN or infinite features or targets (ValueError)."""
+    """Refuse features that are not [n, 2] with targets [n], and NaN or infinite values (ValueError)."""
+    X, y = data.train
+    if X.shape[1:] != (NUM_INPUTS,) or y.shape != X.shape[:1]:
+        raise ValueError(f"Linear regression's training data must be X [n, {NUM_INPUTS}] and y [n]; got "
+                         f"{tuple(X.shape)} and {tuple(y.shape)}.")
     _checks.finite("the training data", data.train)
 
 

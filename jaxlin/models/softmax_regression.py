@@ -72,9 +72,15 @@ def evaluate(params: Params, data, batch_size: int = 2048) -> dict[str, jax.Arra
 
 
 def check_data(data) -> None:
-    """Refuse non-finite pixels and labels outside 0..9 in either split (ValueError)."""
+    """Refuse a missing split, images that are not 28 x 28, non-finite pixels and labels outside
+    0..9 (ValueError)."""
     for split in ("train", "test"):
+        if getattr(data, split) is None:
+            raise ValueError(f"Softmax regression needs a {split} split (images, labels); the data have none.")
         images, labels = getattr(data, split)
+        if images.shape[1:] not in ((28, 28), (NUM_INPUTS,)) or labels.shape != images.shape[:1]:
+            raise ValueError(f"The {split} split must be images [n, 28, 28] and labels [n]; got "
+                             f"{tuple(images.shape)} and {tuple(labels.shape)}.")
         _checks.finite(f"the {split} images", images)
         _checks.labels_in_range(f"the {split} labels", labels, NUM_OUTPUTS)
 
