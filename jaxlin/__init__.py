@@ -12,10 +12,15 @@ from jaxlin.checkpoint import (
 from jaxlin.closed_form import lstsq
 from jaxlin.config import Config, make_config
 from jaxlin.data import (
-    FASHION_MNIST_LABELS, DataError, Dataset, image_batches, load_dataset, preprocess_images,
-    synthetic_data, text_labels, to_device,
+    FASHION_MNIST_LABELS, DataError, Dataset, hold_out, image_batches, load_dataset, polynomial_features,
+    preprocess_images, synthetic_data, text_labels, to_device,
 )
+from jaxlin.data.holdout import kfold
+from jaxlin.early_stopping import Best, keep_best
+from jaxlin.crossval import CrossValidation, cross_validate
 from jaxlin.experiment import sweep_model, train_model
+from jaxlin.generalization import data_size_curve, exact_fits
+from jaxlin.intervals import accuracy_interval, examples_needed, hoeffding_interval, normal_interval
 from jaxlin.information import cross_entropy_between, entropy, kl_divergence, surprisal
 from jaxlin.losses import absolute_loss, cross_entropy, huber_loss, softmax_cross_entropy, squared_loss
 from jaxlin.metrics import accuracy, evaluate

@@ -77,3 +77,10 @@ def labels_in_range(name: str, labels, num_classes: int) -> None:
         raise ValueError(f"{name} holds a label of {low if low < 0 else high}; the labels must be 0 to "
                          f"{num_classes - 1} (class ids). Fix the data: inside compiled code a wrong label "
                          "cannot raise and would silently pick another class or give NaN.")
+
+
+def degree(value, max_degree: int) -> int:
+    """A polynomial degree from 0 to max_degree."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= max_degree:
+        raise ValueError(f"degree must be an integer from 0 to {max_degree}, got {value!r}.")
+    return int(value)

@@ -122,9 +122,10 @@ def load_checkpoint(path: str | os.PathLike, templates: dict[str, Any]) -> tuple
     return trees, _metadata(path, arrays)
 
 
-def save_state(path: str | os.PathLike, state, metadata: dict | None = None) -> Path:
-    """Save a whole `TrainState` (params, opt_state, key, epoch), atomically."""
-    return save_checkpoint(path, state._asdict(), metadata)
+def save_state(path: str | os.PathLike, state, metadata: dict | None = None, extras: dict | None = None) -> Path:
+    """Save a whole `TrainState` (params, opt_state, key, epoch), atomically, with any `extras`
+    pytrees (e.g. {"best": the best epoch's params}) in the same file."""
+    return save_checkpoint(path, {**state._asdict(), **(extras or {})}, metadata)
 
 
 def restore_state(path: str | os.PathLike, like):

@@ -36,13 +36,31 @@ def new_folder(base: Path) -> Path:
 
 
 @contextmanager
-def claimed(folder: Path, *, resume: bool) -> Iterator[Path]:
-    """Hold `folder` for this run: made if needed, locked, and checked to hold no other run's results."""
+def claimed(folder: Path, *, resume: bool, made: bool = False) -> Iterator[Path]:
+    """Hold `folder` for this run: made if needed, locked, and checked to hold no other run's results.
+
+    A folder this run made (or that the caller says it made, `made`) is removed again if the run
+    ends without writing anything into it, e.g. when its data cannot be loaded.
+    """
     if folder.exists() and not folder.is_dir():
         raise ClaimError(f"{folder} is a file, not a folder; choose another --output-dir.")
     if resume and not folder.exists():
         raise ClaimError(f"Cannot resume: {folder} does not exist; give the folder of the run to continue.")
+    made = made or not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with _held(folder, resume):
+            yield folder
+    finally:
+        if made and not any(folder.iterdir()):
+            try:
+                folder.rmdir()
+            except OSError:  # another run got in first: the folder is its now
+                pass
+
+
+@contextmanager
+def _held(folder: Path, resume: bool) -> Iterator[None]:
     try:
         with locked(folder / LOCK, wait=False, remove=True):
             held = [name for name in RESULTS if (folder / name).exists()]
@@ -50,7 +68,7 @@ def claimed(folder: Path, *, resume: bool) -> Iterator[Path]:
                 resumable = "checkpoint.npz" in held
                 raise ClaimError(f"{folder} already holds a run ({', '.join(held)}); "
                                  f"{'continue it with --resume, or ' if resumable else ''}choose another --output-dir.")
-            yield folder
+            yield
     except Busy:
         raise ClaimError(f"{folder} is in use by another run; wait for it to end, or choose another "
                          "--output-dir.") from None

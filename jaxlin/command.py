@@ -19,17 +19,14 @@ import jax
 
 from jaxlin import report
 from jaxlin.atomic import write_json
-from jaxlin.checkpoint import save_checkpoint, save_state
 from jaxlin.claim import ClaimError, claimed, new_folder
 from jaxlin.config import Config
-from jaxlin.experiment import epoch_options, load_data, start, sweep_start
+from jaxlin.data.holdout import SplitError
+from jaxlin.experiment import load_data, reported_metrics
+from jaxlin.loops import CHECKPOINT, LoopError, run_kfold, run_single, run_sweep
 from jaxlin.models import get_model
-from jaxlin.parallel import check_batch_size, data_parallel_mesh, replicate
-from jaxlin.resume import ResumeError, check_checkpoint, restore
-from jaxlin.sweep import jit_sweep_epoch, mark_diverged, split_history
-from jaxlin.training import TrainingDiverged, append_metrics, check_finite, jit_epoch, train_epochs
-
-CHECKPOINT = "checkpoint.npz"
+from jaxlin.parallel import check_batch_size, data_parallel_mesh
+from jaxlin.resume import ResumeError, check_checkpoint
 
 
 class CommandError(Exception):
@@ -38,6 +35,10 @@ class CommandError(Exception):
 
 class Interrupted(CommandError):
     """Ctrl-C; the message says whether the run can be resumed."""
+
+
+class OptionError(CommandError):
+    """An option that does not fit the data (e.g. a validation split left empty): exit code 2."""
 
 
 def enable_compile_cache() -> None:
@@ -59,18 +60,19 @@ def run(config: Config) -> dict:
     if config.debug_nans:
         jax.config.update("jax_debug_nans", True)
     out = Path(config.output_dir) if config.output_dir else None
-    mesh = None if config.is_sweep else data_parallel(config)
+    mesh = None if config.is_sweep or config.kfold else data_parallel(config)
     try:
+        made = out is None
         out = out or new_folder(_default_folder(config))
-        with claimed(out, resume=config.resume):
+        with claimed(out, resume=config.resume, made=made):
             return _run_in(dataclasses.replace(config, output_dir=str(out)), out, mesh, started)
-    except (ClaimError, ResumeError) as err:
+    except (ClaimError, ResumeError, LoopError) as err:
         raise CommandError(str(err)) from None
     except KeyboardInterrupt:
         if out is not None and (out / CHECKPOINT).exists():
             raise Interrupted(f"interrupted. Continue with: python -m jaxlin.train --resume --output-dir "
                               f"{shlex.quote(str(out))} (and the same options)") from None
-        raise Interrupted("interrupted before any checkpoint was saved (a sweep saves none): nothing to resume; "
+        raise Interrupted("interrupted before any checkpoint was saved (a sweep or cross-validation saves none): nothing to resume; "
                           "start the run again.") from None
     except OSError as err:
         hint = {errno.ENOSPC: " The disk is full.", errno.EROFS: " The disk is read-only.",
@@ -79,9 +81,13 @@ def run(config: Config) -> dict:
                            f"{hint.get(err.errno, '')}") from None
 
 
+def _kind(config: Config) -> str:
+    return f"{config.kfold}fold" if config.kfold else "sweep" if config.is_sweep else config.impl
+
+
 def _default_folder(config: Config) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{stamp}-{config.model}-{'sweep' if config.is_sweep else config.impl}"
+    return Path("runs") / f"{stamp}-{config.model}-{_kind(config)}"
 
 
 def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
@@ -90,21 +96,33 @@ def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
     print(report.banner(config, 1 if mesh is None else mesh.devices.size), flush=True)
     try:
         data = load_data(config, model)
+    except SplitError as err:
+        raise OptionError(str(err)) from None
     except ValueError as err:  # DataError, or a value the model must not train on
         raise CommandError(str(err)) from None
+    if (config.early_stopping or config.kfold) and "valid_loss" not in reported_metrics(model, data):
+        raise OptionError(f"The {config.model} model reports no validation loss, which early stopping and "
+                          "cross-validation watch; drop --early-stopping / --kfold.")
     load_s = time.perf_counter() - started
     try:
-        if config.is_sweep:
+        if config.kfold:
+            summary = run_kfold(config, model, data, out)
+        elif config.is_sweep:
             summary = run_sweep(config, model, data, out)
         else:
             summary = run_single(config, model, data, out, mesh, saved)
+    except SplitError as err:
+        raise OptionError(str(err)) from None
     except FloatingPointError as err:  # from jax_debug_nans
         raise CommandError(f"--debug-nans stopped at the first NaN: {str(err).splitlines()[0]}") from None
     summary = {"config": config.to_json(), **summary, "load_s": load_s, "total_s": time.perf_counter() - started}
     write_json(out / "metrics.json", summary)
     print(f"done in {summary['total_s']:.1f} s. Results in {out}/")
-    if config.is_sweep and all(run["diverged_epoch"] for run in summary["runs"]):
+    if "runs" in summary and all(run["diverged_epoch"] for run in summary["runs"]):
         raise CommandError(f"Every model of the sweep diverged (results in {out}/). Lower the learning rates.")
+    if "crossval" in summary and summary["chosen"] is None:
+        raise CommandError(f"Every run diverged on at least one fold, so cross-validation chose none (results "
+                           f"in {out}/). Lower the learning rates.")
     return summary
 
 
@@ -119,53 +137,3 @@ def data_parallel(config: Config):
         return check_batch_size(config.batch_size, data_parallel_mesh(wanted))
     except ValueError as err:
         raise CommandError(f"{err} Change --devices (or leave it out).") from None
-
-
-def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None) -> dict:
-    optimizer, state = start(model, config)
-    history: dict = {}
-    if saved is not None:
-        state, history = restore(out / CHECKPOINT, config, state, data, saved)
-    epoch_fn = jit_epoch(model.LOSSES[config.impl], optimizer, mesh=mesh, **epoch_options(model, config, data))
-    if mesh is not None:
-        state, data = replicate((state, data), mesh)
-    done, clock = int(state.epoch), report.EpochClock()
-    epochs = ()
-    if done < config.epochs:
-        epochs = train_epochs(epoch_fn, state, data.train, data, num_epochs=config.epochs - done)
-    else:
-        print(f"already trained for {done} epochs; writing its results")
-    try:
-        for epoch, (state, metrics) in enumerate(epochs, start=done):
-            check_finite(metrics, epoch)
-            append_metrics(history, metrics)
-            save_state(out / CHECKPOINT, state, {"config": config.identity(), "data": data.source, "history": history})
-            print(report.epoch_line(epoch, config.epochs, report.shown(metrics), clock.lap()), flush=True)
-    except TrainingDiverged as err:
-        kept = " The checkpoint holds the last good epoch." if (out / CHECKPOINT).exists() else ""
-        raise CommandError(f"{err}{kept}") from None
-    final = {**{k: v[-1] for k, v in history.items()}, **model.summarize(state.params, data)}
-    save_checkpoint(out / "params.npz", {"params": state.params}, metadata=config.to_json())
-    if config.plots:
-        report.plot_run(config, model, data, state.params, history, out)
-    print(f"final: {report.shown(final, ', ')}")
-    return {"history": history, "final": final, **clock.timing()}
-
-
-def run_sweep(config: Config, model, data, out: Path) -> dict:
-    pairs, optimizer, states = sweep_start(model, config)
-    print(f"sweep: {len(pairs)} models ({len(config.lr)} learning rates x {len(config.seed)} seeds), "
-          "trained together in one vmapped, compiled epoch")
-    epoch_fn = jit_sweep_epoch(model.LOSSES[config.impl], optimizer, **epoch_options(model, config, data))
-    history: dict = {}
-    diverged: list[int | None] = [None] * len(pairs)
-    clock = report.EpochClock()
-    for epoch, (states, metrics) in enumerate(train_epochs(epoch_fn, states, data.train, data, num_epochs=config.epochs)):
-        mark_diverged(diverged, metrics["loss"], epoch)
-        append_metrics(history, metrics)
-        print(report.epoch_line(epoch, config.epochs, report.sweep_progress(metrics, pairs), clock.lap()), flush=True)
-    runs = report.sweep_table(pairs, split_history(history, len(pairs)), diverged)
-    save_checkpoint(out / "params.npz", {"params": states.params}, metadata={**config.to_json(), "runs": pairs})
-    if config.plots:
-        report.plot_sweep_runs(config, runs, out)
-    return {"runs": runs, **clock.timing()}

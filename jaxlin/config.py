@@ -30,7 +30,11 @@ class Config:
     seed: tuple[int, ...]
     batch_size: int
     epochs: int = dataclasses.field(metadata=_HOW)
-    data_seed: int = 0  # draws synthetic data; the real data ignore it
+    data_seed: int = 0  # draws synthetic data and the validation split
+    degree: tuple[int, ...] | None = None  # polynomial degree(s), for models with this option
+    validation: float | None = None  # fraction of the training split held out for validation
+    early_stopping: int | None = None  # patience in epochs, watching the validation loss
+    kfold: int | None = None  # cross-validate the sweep's models on this many folds
     devices: int | None = dataclasses.field(default=None, metadata=_HOW)  # None: all local devices
     data_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
     tfds_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
@@ -42,7 +46,11 @@ class Config:
 
     @property
     def is_sweep(self) -> bool:
-        return len(self.lr) * len(self.seed) > 1
+        return len(self.lr) * len(self.seed) * len(self.degree or (None,)) > 1
+
+    def model_options(self) -> dict[str, tuple]:
+        """The model's own options (see the model's OPTIONS) with the values to try: {"degree": (3,)}."""
+        return {} if self.degree is None else {"degree": self.degree}
 
     def identity(self) -> dict:
         """The fields that say what the run is: a checkpoint resumes only under the same ones."""
@@ -93,6 +101,33 @@ def _option(name: str, value):
     return value
 
 
+def _check_generalization(config: Config) -> Config:
+    """The config with its generalization options checked and converted (a float, ints)."""
+    if config.validation is not None:
+        fraction = _checks.positive_float("validation", config.validation)
+        if not fraction < 1:
+            raise ValueError(f"validation is the fraction of training examples held out, between 0 and 1 "
+                             f"(e.g. 0.1); got {config.validation}.")
+        config = dataclasses.replace(config, validation=fraction)
+    if config.early_stopping is not None:
+        patience = _checks.positive_int("early_stopping (the patience, in epochs)", config.early_stopping)
+        config = dataclasses.replace(config, early_stopping=patience)
+        if config.validation is None:
+            raise ValueError("early stopping watches the validation loss: hold out a validation split too "
+                             "(--validation FRACTION)")
+        if config.is_sweep or config.kfold:
+            raise ValueError("early stopping works on one run: give one learning rate, seed and degree, "
+                             "without --kfold")
+    if config.kfold is not None:
+        config = dataclasses.replace(config, kfold=_checks.positive_int("kfold", config.kfold))
+        if config.kfold < 2:
+            raise ValueError(f"kfold needs at least 2 folds, got {config.kfold}.")
+        if config.validation is not None or config.resume or (config.devices or 1) > 1:
+            raise ValueError("cross-validation makes its own validation folds and runs on one device without "
+                             "resuming: drop --validation, --resume and --devices")
+    return config
+
+
 def make_config(model: str = "softmax", **options) -> Config:
     """The configuration of `model` with its book settings, overridden by `options` (Config's
     fields; None means "the default"). Raises ValueError for an unknown name, a value out of range,
@@ -102,8 +137,15 @@ def make_config(model: str = "softmax", **options) -> Config:
     unknown = set(options) - {f.name for f in dataclasses.fields(Config)}
     if unknown:
         raise ValueError(f"Unknown setting(s) {', '.join(sorted(unknown))}; see jaxlin.config.Config.")
-    book = get_model(model).BOOK
+    module = get_model(model)
+    book, model_options = module.BOOK, getattr(module, "OPTIONS", {})
     options = {k: v for k, v in options.items() if v is not None}
+    if "degree" in options and "degree" not in model_options:
+        raise ValueError(f"degree is an option of the polynomial model, not of {model}.")
+    if "degree" in model_options:
+        degrees = _as_tuple("degree", options.get("degree", model_options["degree"]),
+                            lambda v: _checks.degree(v, module.MAX_DEGREE))
+        options["degree"] = _distinct("degree", degrees)
     impl = options.pop("impl", "concise")
     if impl not in IMPLEMENTATIONS:
         raise ValueError(f"impl must be one of {', '.join(IMPLEMENTATIONS)}, got {impl!r}.")
@@ -120,11 +162,12 @@ def make_config(model: str = "softmax", **options) -> Config:
         **{k: _option(k, v) for k, v in options.items()},
     )
     if config.devices is not None:
-        _checks.positive_int("devices", config.devices)
-    _seed(config.data_seed)
+        config = dataclasses.replace(config, devices=_checks.positive_int("devices", config.devices))
+    config = dataclasses.replace(config, data_seed=_seed(config.data_seed))
+    config = _check_generalization(config)
     if config.is_sweep and (config.resume or (config.devices or 1) > 1):
-        raise ValueError("a sweep (several learning rates or seeds) runs on one device and cannot resume; "
-                         "drop devices/resume or sweep one value")
+        raise ValueError("a sweep (several learning rates, seeds or degrees) runs on one device and cannot "
+                         "resume; drop devices/resume or sweep one value")
     if config.resume and config.output_dir is None:
         raise ValueError("resuming needs the folder of the run to continue (--output-dir)")
     return config

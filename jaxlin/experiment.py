@@ -8,6 +8,7 @@ own loop, where it prints and checkpoints.
 """
 from __future__ import annotations
 
+import dataclasses
 from types import ModuleType
 from typing import Any
 
@@ -16,6 +17,7 @@ import optax
 
 from jaxlin.config import Config
 from jaxlin.data import Dataset, load_dataset
+from jaxlin.data.holdout import hold_out
 from jaxlin.models import get_model
 from jaxlin.optim import make_optimizer
 from jaxlin.sweep import SweepResult, grid, stack, sweep
@@ -23,16 +25,44 @@ from jaxlin.training import FitResult, TrainState, fit, init_state
 
 
 def load_data(config: Config, model: ModuleType | None = None) -> Dataset:
-    """The model's dataset, from where the config says (random data drawn from `data_seed`),
-    checked by the model (`check_data`: ValueError for values it must not train on)."""
+    """The model's dataset, from where the config says (random data drawn from `data_seed`), with
+    the config's validation split held out (the same examples for the same `data_seed`), checked by
+    the model (`check_data`: ValueError for values it must not train on)."""
     model = model or get_model(config.model)
-    data = load_dataset(model.DATASET, jax.random.key(config.data_seed),
-                        source_dir=config.data_dir, tfds_dir=config.tfds_dir)
+    key = jax.random.key(config.data_seed)
+    data = load_dataset(model.DATASET, key, source_dir=config.data_dir, tfds_dir=config.tfds_dir)
+    if config.validation is not None:
+        data = hold_out(data, jax.random.fold_in(key, 1), config.validation)
     model.check_data(data)
     return data
 
 
-def _checked(model: ModuleType, config: Config, data: Dataset | None) -> Dataset:
+def reported_metrics(model: ModuleType, data: Dataset) -> set[str]:
+    """The names `model.evaluate` reports on `data` given a validation split (traced, not run)."""
+    probe = data if data.valid is not None else dataclasses.replace(data, valid=data.train)
+    return set(jax.eval_shape(model.evaluate, jax.eval_shape(model.init, jax.random.key(0)), probe))
+
+
+def runs(config: Config) -> list[dict]:
+    """Every run of the config: [{"lr", "seed", and the model's options, e.g. "degree"}, ...]."""
+    return grid(config.lr, config.seed, **config.model_options())
+
+
+def run_data(model: ModuleType, data: Dataset, run: dict) -> Dataset:
+    """The data that `run` trains on: `data` with the run's model options applied (`with_options`)."""
+    options = {name: run[name] for name in getattr(model, "OPTIONS", {}) if name in run}
+    return model.with_options(data, **options) if options else data
+
+
+def sweep_data(model: ModuleType, config: Config, data: Dataset, pairs: list[dict]) -> tuple[Dataset, bool]:
+    """The data of a sweep's runs and whether they are per model (stacked) or shared: runs that
+    differ in a model option (e.g. the degree) each get their own copy."""
+    if any(len(values) > 1 for values in config.model_options().values()):
+        return stack([run_data(model, data, run) for run in pairs]), True
+    return run_data(model, data, pairs[0]), False
+
+
+def checked_data(model: ModuleType, config: Config, data: Dataset | None) -> Dataset:
     if data is None:
         return load_data(config, model)
     model.check_data(data)
@@ -50,9 +80,9 @@ def start(model: ModuleType, config: Config, lr: float | None = None,
 
 
 def sweep_start(model: ModuleType, config: Config) -> tuple[list[dict], optax.GradientTransformation, TrainState]:
-    """Every (learning rate, seed) pair of the config, the optimizer they share (each learning
-    rate lives in its own optimizer state), and their first train states stacked along a model axis."""
-    pairs = grid(config.lr, config.seed)
+    """Every run of the config (`runs`), the optimizer they share (each learning rate lives in
+    its own optimizer state), and their first train states stacked along a model axis."""
+    pairs = runs(config)
     starts = [start(model, config, p["lr"], p["seed"]) for p in pairs]
     return pairs, starts[0][0], stack([state for _, state in starts])
 
@@ -64,26 +94,48 @@ def epoch_options(model: ModuleType, config: Config, data: Dataset) -> dict[str,
 
 
 def train_model(config: Config, data: Dataset | None = None, *, mesh: jax.sharding.Mesh | None = None) -> FitResult:
-    """Train the config's model (its first learning rate and seed) for `config.epochs` epochs.
+    """Train the config's model (one run: use `sweep_model` for several learning rates, seeds or
+    degrees, `cross_validate` for kfold) for `config.epochs` epochs, or until early stopping.
 
-    Returns FitResult(state, history): history holds the training loss (and accuracy), and the
-    model's end-of-epoch evaluation, one value per epoch. Raises TrainingDiverged on a NaN/inf loss.
+    Returns FitResult(state, history, best): history holds the training loss (and accuracy), and
+    the model's end-of-epoch evaluation, one value per epoch; `state` is the last epoch's train
+    state; with `config.early_stopping`, `best` holds the best epoch and its parameters (what the
+    command saves as params.npz). Raises TrainingDiverged on a NaN/inf loss.
     """
+    if config.is_sweep or config.kfold:
+        raise ValueError("This config asks for several runs (a sweep or kfold): use sweep_model or cross_validate.")
     model = get_model(config.model)
-    data = _checked(model, config, data)
+    data = run_data(model, checked_data(model, config, data), runs(config)[0])
     optimizer, state = start(model, config)
     return fit(state.params, model.LOSSES[config.impl], optimizer, data.train, key=state.key,
-               num_epochs=config.epochs, eval_data=data, mesh=mesh, **epoch_options(model, config, data))
+               num_epochs=config.epochs, eval_data=data, mesh=mesh, patience=config.early_stopping,
+               **epoch_options(model, config, data))
 
 
 def sweep_model(config: Config, data: Dataset | None = None) -> tuple[list[dict], SweepResult]:
     """Every (learning rate, seed) pair of the config trained together in one vmapped, compiled epoch.
 
-    Returns the pairs [{"lr", "seed"}, ...] and the SweepResult; model m is the run that
-    `train_model` gives for that pair alone (equal to rounding).
+    Returns the runs [{"lr", "seed", and e.g. "degree"}, ...] and the SweepResult; model m is the
+    run that `train_model` gives for that run alone (equal to rounding).
     """
+    if config.kfold or config.early_stopping:
+        raise ValueError("sweep_model trains every run to the end on all the training data: use "
+                         "cross_validate for kfold, train_model for early stopping.")
     model = get_model(config.model)
-    data = _checked(model, config, data)
+    data = checked_data(model, config, data)
     pairs, optimizer, states = sweep_start(model, config)
+    data, per_model = sweep_data(model, config, data, pairs)
     return pairs, sweep(states, model.LOSSES[config.impl], optimizer, data.train, num_epochs=config.epochs,
-                        eval_data=data, **epoch_options(model, config, data))
+                        eval_data=data, per_model_data=per_model, **epoch_options(model, config, data))
+
+
+def exact_figures(model: ModuleType, data: Dataset, per_model: bool) -> list[dict[str, float]] | None:
+    """For models with a closed form (`solve`), what its exact solution scores on each run's data
+    (`evaluate`'s figures, named "exact_<name>"), all runs in one compiled call; else None."""
+    if not hasattr(model, "solve"):
+        return None
+    score = lambda d: model.evaluate(model.solve(d), d)
+    figures = jax.device_get(jax.jit(jax.vmap(score) if per_model else score)(data))
+    rows = [{k: v[m] for k, v in figures.items()} for m in range(len(next(iter(figures.values()))))] \
+        if per_model else [figures]
+    return [{f"exact_{k}": float(v) for k, v in row.items()} for row in rows]

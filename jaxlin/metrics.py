@@ -52,3 +52,15 @@ def evaluate(
     if rest.size:
         totals = {k: totals[k] + v for k, v in sums(rest).items()}
     return {k: v / n for k, v in totals.items()}
+
+
+def evaluate_splits(per_example_fn: Callable[[Any, Any], Mapping[str, jax.Array]], params: Any, data: Any,
+                    *, batch_size: int = 2048) -> dict[str, jax.Array]:
+    """`evaluate` on each held-out split that `data` (a `jaxlin.data.Dataset`) has, validation then
+    test: {"valid_<name>": ..., "test_<name>": ...} for each name per_example_fn returns."""
+    figures = {}
+    for split in ("valid", "test"):
+        if getattr(data, split) is not None:
+            means = evaluate(per_example_fn, params, getattr(data, split), batch_size=batch_size, prepare=data.prepare)
+            figures.update({f"{split}_{name}": value for name, value in means.items()})
+    return figures

@@ -40,6 +40,17 @@ def _folder(text: str) -> Path:
     return Path(text).expanduser()
 
 
+class _Help(argparse.HelpFormatter):
+    """Shows an option's default unless its help already speaks of it, or it has none."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" not in text and not (action.default is None or action.default is False
+                                           or action.default == argparse.SUPPRESS):
+            text += " (default: %(default)s)"
+        return text
+
+
 def _book_settings() -> str:
     return "; ".join(f"{name}: lr {b.learning_rate}, batch {b.batch_size}, {b.num_epochs} epochs"
                      for name, b in ((name, get_model(name).BOOK) for name in MODELS))
@@ -48,17 +59,19 @@ def _book_settings() -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m jaxlin.train",
-        description="Train a linear network from D2L chapter 3: softmax regression on Fashion-MNIST "
-                    "(default) or linear regression on synthetic data, with the book's settings "
+        description="Train a linear network from D2L chapters 3 and 4: softmax regression on Fashion-MNIST "
+                    "(default), linear regression on synthetic data, or polynomial regression (D2L 4.4), "
+                    "with the book's settings "
                     f"unless told otherwise ({_book_settings()}).",
         epilog="Fashion-MNIST is looked for in --data-dir, then $JAXLIN_DATA, then tfds's manual folder "
                "(<tfds-dir>/downloads/manual), then /usr/share/datasets/fashion-mnist (Debian's "
                "dataset-fashion-mnist); if it is in none of them, tfds downloads it.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_Help,
     )
     p.add_argument("--model", choices=list(MODELS), default="softmax",
                    help="softmax: softmax regression on Fashion-MNIST; linreg: linear regression on "
-                        "synthetic data y = Xw + b + noise")
+                        "synthetic data y = Xw + b + noise; polynomial: a polynomial fit to noisy samples "
+                        "of a cubic (D2L 4.4)")
     p.add_argument("--impl", choices=IMPLEMENTATIONS, default="concise",
                    help="scratch: the book's from-scratch softmax, cross-entropy and SGD; "
                         "concise: the stable optax loss and optimizers")
@@ -75,14 +88,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=_list_of(_int), default=None,
                    help="comma-separated seeds to sweep, e.g. 0,1,2 (instead of --seed). Several learning "
                         "rates and/or seeds train together, vmapped in one compiled call")
-    p.add_argument("--data-seed", type=_int, default=0, help="PRNG seed that draws synthetic data")
+    p.add_argument("--data-seed", type=_int, default=0,
+                   help="PRNG seed that draws synthetic data, the validation split and the folds")
+    p.add_argument("--degree", type=_list_of(_int), default=None,
+                   help="polynomial model: the degree of the fit, 0 to 20 (book: 3 fits, 1 underfits, 20 "
+                        "overfits), or a comma-separated list such as 0,1,2,3,5,10,20 to compare them in one "
+                        "compiled sweep (default: 3)")
+    p.add_argument("--validation", type=float, metavar="FRACTION", default=None,
+                   help="hold out this fraction of the training split (e.g. 0.1; class-balanced for "
+                        "Fashion-MNIST, the same examples for a --data-seed) and report validation loss "
+                        "and accuracy each epoch")
+    p.add_argument("--early-stopping", type=_positive(int), metavar="PATIENCE", default=None,
+                   help="stop once the validation loss has not improved for PATIENCE epochs and keep the "
+                        "best epoch's parameters (needs --validation)")
+    p.add_argument("--kfold", type=_int, metavar="K", default=None,
+                   help="K-fold cross-validation of the runs asked for (e.g. --degree 0,1,...,20): every "
+                        "run on every fold, trained together; prints and plots the mean validation loss "
+                        "and the run it chooses. K must divide the number of training examples (equal folds)")
     p.add_argument("--data-dir", type=_folder, default=None,
                    help="folder with the four Fashion-MNIST files (train-images-idx3-ubyte.gz, ...)")
     p.add_argument("--tfds-dir", type=_folder, default=None,
                    help="tfds data folder for the prepared dataset (default: $TFDS_DATA_DIR or "
                         "~/tensorflow_datasets)")
     p.add_argument("--output-dir", type=_folder, default=None,
-                   help="where results go (default: a new folder runs/<time>-<model>-<impl or sweep>)")
+                   help="where results go (default: a new folder runs/<time>-<model>-<impl, sweep or Kfold>)")
     p.add_argument("--devices", type=_positive(int), default=None,
                    help="split each minibatch across this many local devices, data parallel (default: the "
                         "most local devices that split the batch evenly; the batch size must be a multiple of it)")
@@ -111,7 +140,8 @@ def parse_config(argv: list[str] | None = None) -> Config:
         config = make_config(
             args.model, impl=args.impl, optimizer=args.optimizer, lr=args.lr,
             seed=_seeds(parser, args), batch_size=args.batch_size, epochs=args.epochs,
-            data_seed=args.data_seed, devices=args.devices, data_dir=args.data_dir, tfds_dir=args.tfds_dir,
+            data_seed=args.data_seed, degree=args.degree, validation=args.validation,
+            early_stopping=args.early_stopping, kfold=args.kfold, devices=args.devices, data_dir=args.data_dir, tfds_dir=args.tfds_dir,
             output_dir=args.output_dir, resume=args.resume, debug_nans=args.debug_nans, plots=not args.no_plots,
             compile_cache=not args.no_compile_cache,
         )

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from jaxlin.atomic import write_atomically
-from jaxlin.labels import LABELS, ordered
+from jaxlin.labels import LABELS, describe as report_run, ordered
 
 
 def save_figure(fig, path: str | os.PathLike) -> None:
@@ -43,16 +44,23 @@ def show_images(
 
 
 def plot_history(history: dict[str, Sequence[float]], path: str | os.PathLike | None = None,
-                 title: str | None = None, names: Sequence[str] | None = None):
+                 title: str | None = None, names: Sequence[str] | None = None, best_epoch: int | None = None):
     """Curves of per-epoch metrics against the epoch (the book's animator, drawn once).
 
-    names: the metrics to draw (default: all, in the order of `jaxlin.labels.LABELS`).
+    names: the metrics to draw (default: all, in the order of `jaxlin.labels.LABELS`); losses
+    alone are drawn on a log scale. best_epoch: marked with a vertical line (early stopping).
     """
     names = names or ordered(history)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for name in names:
         values = history[name]
-        ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=LABELS.get(name, name))
+        many = len(values) > 50
+        ax.plot(range(1, len(values) + 1), values, marker=None if many else "o", markersize=3,
+                label=LABELS.get(name, name))
+    if all(name.endswith("loss") for name in names):
+        ax.set_yscale("log")
+    if best_epoch is not None:
+        ax.axvline(best_epoch, color="grey", linestyle=":", label=f"best epoch ({best_epoch})")
     ax.set_xlabel("epoch")
     ax.grid(True, alpha=0.3)
     ax.legend()
@@ -92,11 +100,78 @@ def plot_sweep(runs: Sequence[dict], path: str | os.PathLike | None = None, metr
         labelled.add(r["lr"])
         ax.plot(range(1, len(values) + 1), values, color=colours[rates.index(r["lr"])], marker="o",
                 markersize=2, alpha=0.8, label=label)
-    ax.set(xlabel="epoch", ylabel=metric, yscale="log")
+    ax.set(xlabel="epoch", ylabel=metric)
+    return _finish(fig, ax, path, title, log=True)
+
+
+def _finish(fig, ax, path, title: str | None, log: bool = False):
+    """Grid, legend, title; a log scale when asked and something positive is drawn (a sweep whose
+    every model diverged draws only NaN); saved to `path` when given."""
+    if log and any(np.any(np.isfinite(y) & (y > 0)) for y in (np.asarray(line.get_ydata(), float) for line in ax.lines)):
+        ax.set_yscale("log")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    crowded = len(ax.get_legend_handles_labels()[1]) > 6
+    ax.legend(fontsize=8, **({"loc": "upper left", "bbox_to_anchor": (1.02, 1)} if crowded else {}))
     if title:
         ax.set_title(title)
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+def _groups(runs: Sequence[dict], option: str) -> dict[str, list[int]]:
+    """The runs' indices grouped by every setting but `option` (the settings all runs share left
+    out of the names): {"lr 0.1, seed 0": [0, 1, ...]}."""
+    settings = [k for k in runs[0] if k not in ("history", "final", "diverged_epoch", option)]
+    varied = [k for k in settings if len({run[k] for run in runs}) > 1]
+    groups: dict[str, list[int]] = {}
+    for i, run in enumerate(runs):
+        groups.setdefault(", ".join(f"{k} {run[k]}" for k in varied), []).append(i)
+    return groups
+
+
+def _option_axis(ax, option: str, values) -> None:
+    ax.set_xlabel(option)
+    if option == "lr":
+        ax.set_xscale("log")
+    elif all(float(v).is_integer() for v in values):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def plot_against(option: str, runs: Sequence[dict], path: str | os.PathLike | None = None,
+                 title: str | None = None):
+    """The final losses of a sweep's runs against one of their options (e.g. the degree: D2L
+    4.4's underfitting and overfitting in one picture), a line per other setting, on a log scale."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    groups = _groups(runs, option)
+    for g, (group, members) in enumerate(groups.items()):
+        x, finals = [runs[i][option] for i in members], [runs[i]["final"] for i in members]
+        for name, style in (("full_loss", "-"), ("loss", "-"), ("valid_loss", "-."), ("test_loss", "--"),
+                            ("exact_full_loss", ":"), ("exact_valid_loss", ":"), ("exact_test_loss", ":")):
+            exact_again = name.startswith("exact_") and g > 0  # the exact fit depends on the option only
+            if name in finals[0] and not (name == "loss" and "full_loss" in finals[0]) and not exact_again:
+                label = LABELS.get(name, name) + (f" ({group})" if group and not name.startswith("exact_") else "")
+                ax.plot(x, [final[name] for final in finals], style, marker="o", markersize=3, label=label,
+                        color=None if len(groups) == 1 else plt.cm.tab10(g % 10) if not name.startswith("exact_") else "k")
+    ax.set_ylabel("loss after training")
+    _option_axis(ax, option, [run[option] for run in runs])
+    return _finish(fig, ax, path, title, log=True)
+
+
+def plot_folds(result, option: str, path: str | os.PathLike | None = None, title: str | None = None):
+    """K-fold cross-validation: each fold's validation loss and their mean against `option`
+    (result: a `jaxlin.crossval.CrossValidation`), a mean line per other setting, the chosen run marked."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    groups = _groups(result.runs, option)
+    for group, members in groups.items():
+        x = [result.runs[i][option] for i in members]
+        ax.plot(x, np.asarray(result.fold_losses)[members], color="grey", alpha=0.4, linewidth=1)
+        ax.plot(x, np.asarray(result.mean)[members], marker="o", markersize=3,
+                label="mean over folds" + (f" ({group})" if group else ""))
+    ax.plot([], [], color="grey", alpha=0.4, linewidth=1, label="each fold")
+    if result.chosen is not None:
+        ax.scatter([result.chosen[option]], [result.mean[result.best]], s=80, facecolors="none",
+                   edgecolors="tab:red", label=f"chosen: {report_run(result.chosen)}", zorder=3)
+    ax.set_ylabel("validation loss")
+    _option_axis(ax, option, [run[option] for run in result.runs])
+    return _finish(fig, ax, path, title, log=True)

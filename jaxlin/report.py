@@ -14,17 +14,52 @@ import jax
 import numpy as np
 
 from jaxlin.config import Config
-from jaxlin.labels import LABELS, ordered
+from jaxlin.labels import LABELS, describe, ordered
+
+def _value(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
 
 def shown(metrics: Mapping[str, float], sep: str = "  ") -> str:
-    """The metrics as labelled text, e.g. "train loss 0.4465  test acc 0.8312"."""
-    return sep.join(f"{LABELS.get(k, k)} {metrics[k]:.4g}" for k in ordered(metrics))
+    """The metrics as labelled text, e.g. "train loss 0.4465  test acc 0.8312 ± 0.0073"."""
+    parts = []
+    for k in ordered(metrics):
+        if k.endswith(("_ci95", "_hoeffding95")):
+            continue
+        text = f"{LABELS.get(k, k)} {_value(metrics[k])}"
+        if f"{k}_ci95" in metrics:
+            text += f" ± {metrics[f'{k}_ci95']:.4f} (95%; Hoeffding ± {metrics[f'{k}_hoeffding95']:.4f})"
+        parts.append(text)
+    return sep.join(parts)
 
 
 def banner(config: Config, num_devices: int) -> str:
     lrs, seeds = ",".join(map(str, config.lr)), ",".join(map(str, config.seed))
+    extras = [f"degree {','.join(map(str, config.degree))}"] if config.degree is not None else []
+    if config.validation is not None:
+        extras.append(f"{config.validation:g} of the training data held out for validation")
+    if config.early_stopping is not None:
+        extras.append(f"early stopping after {config.early_stopping} epochs without improvement")
+    if config.kfold is not None:
+        extras.append(f"{config.kfold}-fold cross-validation")
     return (f"jaxlin: {config.model} ({config.impl}), {config.optimizer} lr {lrs}, batch {config.batch_size}, "
-            f"{config.epochs} epochs, seed {seeds}, on {num_devices} {jax.devices()[0].platform} device(s)")
+            f"{config.epochs} epochs, seed {seeds}, {''.join(e + ', ' for e in extras)}"
+            f"on {num_devices} {jax.devices()[0].platform} device(s)")
+
+
+def sweep_size(config: Config, num_runs: int) -> str:
+    counts = [f"{len(config.lr)} learning rates", f"{len(config.seed)} seeds"]
+    counts += [f"{len(v)} {name}s" for name, v in config.model_options().items()]
+    return f"{num_runs} models ({' x '.join(counts)})"
+
+
+def stopping_note(best_epoch: int, trained: int, config: Config) -> str:
+    if trained < config.epochs:
+        return (f"stopped early after epoch {trained}: the validation loss has not improved for "
+                f"{config.early_stopping} epochs; keeping epoch {best_epoch}'s parameters")
+    return f"the validation loss was lowest in epoch {best_epoch}; keeping its parameters"
 
 
 class EpochClock:
@@ -53,6 +88,12 @@ def epoch_line(epoch: int, num_epochs: int, text: str, seconds: float) -> str:
     return f"epoch {epoch + 1:>{width}}/{num_epochs}  {text}  ({seconds:.2f} s)"
 
 
+def worth_a_line(epoch: int, num_epochs: int, lines: int = 20) -> bool:
+    """Whether epoch `epoch` (0-based) gets a progress line: every epoch of a short run, about
+    `lines` evenly spaced ones (the first and last among them) of a long one."""
+    return num_epochs <= 2 * lines or epoch == 0 or (epoch + 1) % (num_epochs // lines) == 0 or epoch + 1 == num_epochs
+
+
 def sweep_progress(metrics: Mapping[str, list[float]], pairs: Sequence[dict]) -> str:
     """One line for many models: the best and worst loss, and the best test accuracy."""
     losses = metrics["loss"]
@@ -60,35 +101,56 @@ def sweep_progress(metrics: Mapping[str, list[float]], pairs: Sequence[dict]) ->
     if not finite:
         return f"{len(losses)} models, all diverged"
     best = min(finite, key=losses.__getitem__)
-    text = (f"{len(losses)} models  loss best {losses[best]:.4g} (lr {pairs[best]['lr']}, "
-            f"seed {pairs[best]['seed']}), worst {max(losses[i] for i in finite):.4g}")
+    text = (f"{len(losses)} models  loss best {losses[best]:.4g} ({describe(pairs[best])}), "
+            f"worst {max(losses[i] for i in finite):.4g}")
     if len(finite) < len(losses):
         text += f", {len(losses) - len(finite)} diverged"
     if "test_accuracy" in metrics:
         text += f"  test acc best {max(metrics['test_accuracy']):.4f}"
+    elif "valid_loss" in metrics:
+        text += f"  valid loss best {min(metrics['valid_loss']):.4g}"
     return text
 
 
-def sweep_table(pairs: Sequence[dict], histories: Sequence[dict], diverged: Sequence[int | None]) -> list[dict]:
-    """Print one row per model and return the runs as metrics.json keeps them."""
+def sweep_table(pairs: Sequence[dict], histories: Sequence[dict], diverged: Sequence[int | None],
+                extras: Sequence[dict] | None = None) -> list[dict]:
+    """Print one row per model and return the runs as metrics.json keeps them; `extras`, one dict
+    per model, are figures to add to each final (e.g. the exact fit's)."""
     runs = []
-    print(f"{'lr':>10} {'seed':>5}  final")
-    for pair, history, epoch in zip(pairs, histories, diverged):
-        final = {k: v[-1] for k, v in history.items()}
+    print("  ".join(f"{name:>8}" for name in pairs[0]) + "  final")
+    for m, (pair, history, epoch) in enumerate(zip(pairs, histories, diverged)):
+        final = {**{k: v[-1] for k, v in history.items()}, **(extras[m] if extras else {})}
         runs.append({**pair, "history": history, "final": final, "diverged_epoch": epoch})
-        print(f"{pair['lr']:>10} {pair['seed']:>5}  {f'diverged in epoch {epoch}' if epoch else shown(final, ', ')}")
+        print("  ".join(f"{value:>8}" for value in pair.values()) + "  " +
+              (f"diverged in epoch {epoch}" if epoch else shown(final, ", ")))
     return runs
+
+
+def crossval_table(result) -> list[dict]:
+    """Print each run's mean validation loss over the folds and the one chosen; return them as
+    metrics.json keeps them."""
+    rows = []
+    print("  ".join(f"{name:>8}" for name in result.runs[0]) + "  mean valid loss (per fold)")
+    for i, (run, mean, losses) in enumerate(zip(result.runs, result.mean, result.fold_losses)):
+        rows.append({**run, "mean_valid_loss": float(mean), "fold_valid_loss": [float(v) for v in losses]})
+        print("  ".join(f"{value:>8}" for value in run.values()) + f"  {mean:.4g} ({_value(rows[-1]['fold_valid_loss'])})"
+              + ("  <- chosen" if i == result.best else ""))
+    if result.chosen is None:
+        print("no run has a finite mean validation loss: every one diverged on some fold")
+    else:
+        print(f"chosen by cross-validation: {describe(result.chosen)}")
+    return rows
 
 
 def title(config: Config) -> str:
     return f"{config.model} ({config.impl}), {config.optimizer}"
 
 
-def plot_run(config: Config, model, data, params, history: dict, out: Path) -> None:
+def plot_run(config: Config, model, data, params, history: dict, out: Path, best_epoch: int | None = None) -> None:
     """curves.png, and for labelled image data predictions.png (the book's predict_ch3)."""
     from jaxlin.plotting import plot_history, prediction_grid
 
-    plot_history(history, out / "curves.png", title=title(config))
+    plot_history(history, out / "curves.png", title=title(config), best_epoch=best_epoch)
     if data.label_names is not None and data.test is not None:
         first = jax.tree_util.tree_map(lambda a: a[:16], data.test)
         predicted = np.asarray(model.predict(params, data.prepared(first)[0]))
@@ -97,6 +159,17 @@ def plot_run(config: Config, model, data, params, history: dict, out: Path) -> N
 
 
 def plot_sweep_runs(config: Config, runs: list[dict], out: Path) -> None:
-    from jaxlin.plotting import plot_sweep
+    from jaxlin.plotting import plot_against, plot_sweep
 
-    plot_sweep(runs, out / "lr_sweep.png", title=title(config))
+    if len(config.lr) > 1 or len(config.seed) > 1:
+        plot_sweep(runs, out / "lr_sweep.png", title=title(config))
+    for name, values in config.model_options().items():
+        if len(values) > 1:
+            plot_against(name, runs, out / f"{name}_sweep.png", title=title(config))
+
+
+def plot_crossval(config: Config, result, out: Path) -> None:
+    from jaxlin.plotting import plot_folds
+
+    varied = [name for name, values in [*config.model_options().items(), ("lr", config.lr)] if len(values) > 1]
+    plot_folds(result, varied[0] if varied else "lr", out / "crossval.png", title=title(config))

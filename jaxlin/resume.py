@@ -8,8 +8,9 @@ import jax
 import numpy as np
 
 from jaxlin import _checks
-from jaxlin.checkpoint import CheckpointError, load_metadata, restore_state
+from jaxlin.checkpoint import CheckpointError, load_checkpoint, load_metadata, restore_state
 from jaxlin.config import Config
+from jaxlin.early_stopping import Best, best_in_history
 
 
 class ResumeError(Exception):
@@ -80,3 +81,20 @@ def restore(path: Path, config: Config, fresh, data, saved: dict):
         raise ResumeError(f"Cannot resume: {err}") from None
     print(f"resuming after epoch {done} from {path}")
     return state, history
+
+
+def restore_best(path: Path, state, history: dict, saved: dict) -> Best | None:
+    """The best epoch of a resumed run that stops early: from its history, with its parameters
+    from the checkpoint (saved with the state in the same file)."""
+    found = best_in_history(history.get("valid_loss", []))
+    if found is None:
+        return None
+    epoch, value = found
+    if saved.get("best_epoch") != epoch:
+        raise ResumeError(f"Cannot resume early stopping: {path} records best epoch {saved.get('best_epoch')}, "
+                          f"but its history says {epoch}; it was left untouched. Start afresh in another --output-dir.")
+    try:
+        trees, _ = load_checkpoint(path, {"best": state.params})
+    except CheckpointError as err:
+        raise ResumeError(f"Cannot resume early stopping: {err} Start afresh in another --output-dir.") from None
+    return Best(epoch, value, trees["best"])

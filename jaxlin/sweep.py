@@ -29,9 +29,13 @@ class SweepResult(NamedTuple):
         return self.state.params
 
 
-def grid(learning_rates: Sequence[float], seeds: Sequence[int]) -> list[dict]:
-    """Every (learning rate, seed) pair, learning rate major: [{"lr": ..., "seed": ...}, ...]."""
-    return [{"lr": lr, "seed": seed} for lr in learning_rates for seed in seeds]
+def grid(learning_rates: Sequence[float], seeds: Sequence[int], **options: Sequence) -> list[dict]:
+    """Every combination, learning rate major, then seed, then each option in turn:
+    [{"lr": ..., "seed": ..., **{option: ...}}, ...] (e.g. options degree=(1, 3, 20))."""
+    runs = [{"lr": lr, "seed": seed} for lr in learning_rates for seed in seeds]
+    for name, values in options.items():
+        runs = [{**run, name: value} for run in runs for value in values]
+    return runs
 
 
 def stack(trees: Sequence[Any]) -> Any:
@@ -44,10 +48,14 @@ def unstack(tree: Any, index: int) -> Any:
     return jax.tree_util.tree_map(lambda leaf: leaf[index], tree)
 
 
-def jit_sweep_epoch(loss_fn: LossFn, optimizer: optax.GradientTransformation, *, batch_size: int, **options):
-    """`make_epoch` vmapped over a stack of train states (the data shared), jitted."""
+def jit_sweep_epoch(loss_fn: LossFn, optimizer: optax.GradientTransformation, *, batch_size: int,
+                    per_model_data: bool = False, **options):
+    """`make_epoch` vmapped over a stack of train states, jitted. The data are shared, or with
+    `per_model_data` stacked along the same model axis (each model its own data of the same shapes,
+    e.g. its own polynomial degree or cross-validation fold)."""
     epoch = make_epoch(loss_fn, optimizer, batch_size=batch_size, **options)
-    return jax.jit(jax.vmap(epoch, in_axes=(0, None, None)))
+    data_axis = 0 if per_model_data else None
+    return jax.jit(jax.vmap(epoch, in_axes=(0, data_axis, data_axis)))
 
 
 def mark_diverged(diverged: list[int | None], losses: Sequence[float], epoch: int) -> list[int | None]:
@@ -66,17 +74,18 @@ def split_history(history: dict[str, list[list[float]]], num_models: int) -> lis
 
 def sweep(
     states: TrainState, loss_fn: LossFn, optimizer: optax.GradientTransformation, data: Any, *,
-    batch_size: int, num_epochs: int, eval_data: Any = None, **options,
+    batch_size: int, num_epochs: int, eval_data: Any = None, per_model_data: bool = False, **options,
 ) -> SweepResult:
     """Train a stack of models together (`stack` their `init_state`s) for `num_epochs` epochs.
 
     Model m's epoch e shuffles with `epoch_key(keys[m], e)`, as `fit(..., key=keys[m])` would.
     The optimizers must differ only in hyperparameters kept in their state (`make_optimizer`).
     A model whose loss becomes NaN or infinite is reported in `diverged`, and the others go on.
+    With `per_model_data`, `data` and `eval_data` hold one stacked copy per model (`stack`).
     `options` go to `make_epoch` (has_aux, eval_fn, prepare, drop_remainder).
     """
     _checks.finite("data", data)
-    epoch_fn = jit_sweep_epoch(loss_fn, optimizer, batch_size=batch_size, **options)
+    epoch_fn = jit_sweep_epoch(loss_fn, optimizer, batch_size=batch_size, per_model_data=per_model_data, **options)
     num_models = states.epoch.shape[0]
     history: dict[str, list] = {}
     diverged: list[int | None] = [None] * num_models

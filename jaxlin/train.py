@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from jaxlin.command import CommandError, Interrupted, run
+from jaxlin.command import CommandError, Interrupted, OptionError, run
 from jaxlin.options import parse_config
 
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except CommandError as err:
         print(f"python -m jaxlin.train: error: {err}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(err, OptionError) else 1
     except KeyboardInterrupt:
         print("\ninterrupted.", file=sys.stderr)
         return 130

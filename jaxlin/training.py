@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxlin import _checks, parallel
+from jaxlin.early_stopping import keep_best
 from jaxlin.order import batch_indices, take_examples
 
 # loss_fn(params, batch) -> mean loss over the batch, or (loss, {name: batch-mean metric}).
@@ -51,6 +52,7 @@ def init_state(params: Any, optimizer: optax.GradientTransformation, key: jax.Ar
 class FitResult(NamedTuple):
     state: TrainState
     history: History
+    best: Any = None  # with early stopping: the best epoch, a `jaxlin.early_stopping.Best`
 
     @property
     def params(self) -> Any:
@@ -173,6 +175,7 @@ def fit(
     key: jax.Array, batch_size: int, num_epochs: int, drop_remainder: bool = False,
     has_aux: bool = False, eval_fn: EvalFn | None = None, eval_data: Any = None,
     prepare: Callable[[Any], Any] | None = None, mesh: jax.sharding.Mesh | None = None,
+    patience: int | None = None, monitor: str = "valid_loss",
 ) -> FitResult:
     """Train for `num_epochs` shuffled epochs, one compiled call each.
 
@@ -186,10 +189,12 @@ def fit(
       prepare: optional data step applied to each gathered batch inside the compiled epoch.
       mesh: train data-parallel over this mesh's devices (`jaxlin.data_parallel_mesh`):
         parameters and data replicated, every minibatch split across the devices.
+      patience: stop early once eval_fn's `monitor` figure has not improved for this many epochs.
 
     Returns:
-      FitResult(state, history), history[name] a list with one float per epoch; `.params` and
-      `.opt_state` read the final state.
+      FitResult(state, history, best), history[name] a list with one float per epoch; `.params`
+      and `.opt_state` read the final state; with `patience`, `best` holds the best epoch, its
+      value and its parameters (`jaxlin.early_stopping.Best`).
 
     Raises:
       TrainingDiverged: the training loss became NaN or infinite; the message names the epoch.
@@ -202,7 +207,13 @@ def fit(
     epoch_fn = jit_epoch(loss_fn, optimizer, batch_size=batch_size, mesh=mesh, drop_remainder=drop_remainder,
                          has_aux=has_aux, eval_fn=eval_fn, prepare=prepare)
     history: History = {}
-    for epoch, (state, metrics) in enumerate(train_epochs(epoch_fn, state, data, eval_data, num_epochs=num_epochs)):
+    epochs = train_epochs(epoch_fn, state, data, eval_data, num_epochs=num_epochs)
+    if patience is None:
+        epochs = ((state, metrics, None) for state, metrics in epochs)
+    else:
+        epochs = keep_best(epochs, patience=patience, monitor=monitor)
+    best = None
+    for epoch, (state, metrics, best) in enumerate(epochs):
         check_finite(metrics, epoch)
         append_metrics(history, metrics)
-    return FitResult(state, history)
+    return FitResult(state, history, best)

@@ -33,7 +33,8 @@ def test_softmax_run_writes_everything(tiny_source, tmp_path, capsys):
     assert metrics["config"]["epochs"] == 3 and metrics["config"]["optimizer"] == "sgd"
     assert metrics["config"]["batch_size"] == 16 and metrics["config"]["lr"] == [0.5]
     last = {k: v[-1] for k, v in metrics["history"].items()}
-    assert metrics["final"] == last
+    assert metrics["final"] == {**last, "test_accuracy_ci95": metrics["final"]["test_accuracy_ci95"],
+                                "test_accuracy_hoeffding95": metrics["final"]["test_accuracy_hoeffding95"]}
     assert (f"train loss {last['loss']:.4g}  train acc {last['accuracy']:.4g}  test loss {last['test_loss']:.4g}  "
             f"test acc {last['test_accuracy']:.4g}") in stdout
     assert len(metrics["history"]["loss"]) == 3

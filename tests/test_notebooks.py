@@ -11,6 +11,7 @@ from conftest import REAL_DATA_CANDIDATES, write_tiny_fashion_mnist
 EXPECTED_TEXT = {  # a printed result each notebook must show
     "01_linear_regression.ipynb": "same as the loop: True",
     "02_softmax_regression.ipynb": "test accuracy per epoch",
+    "03_generalization.ipynb": "chosen degree: 3",
 }
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import jaxlin
-from jaxlin import command
+from jaxlin import loops
 from jaxlin.data import DataError, load_fashion_mnist, write_idx
 from jaxlin.train import main
 
@@ -103,7 +103,7 @@ def test_a_full_disk_is_one_message(tmp_path, capsys, monkeypatch):
     def no_space(*args, **kwargs):
         raise OSError(28, "No space left on device", str(tmp_path / "run" / "checkpoint.npz"))
 
-    monkeypatch.setattr(command, "save_state", no_space)
+    monkeypatch.setattr(loops, "save_state", no_space)
     _fails_cleanly(capsys, ["--model", "linreg", "--no-compile-cache", "--output-dir", str(tmp_path / "run")], 1,
                    "No space left on device", "checkpoint.npz")
 
@@ -289,7 +289,7 @@ def test_ctrl_c_before_any_checkpoint_does_not_suggest_resume(tiny_source, tmp_p
     def ctrl_c(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(command, "append_metrics", ctrl_c)
+    monkeypatch.setattr(loops, "append_metrics", ctrl_c)
     argv = cli_args(tiny_source, tmp_path, tmp_path / "run", "--epochs", "2")
     argv[argv.index("--lr") + 1] = lrs
     assert main(argv) == 130

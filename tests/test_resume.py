@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from jaxlin import checkpoint, command
+from jaxlin import checkpoint, loops
 from jaxlin.train import main
 
 from conftest import cli_args
@@ -29,7 +29,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(tiny_source, tmp_path, mo
         if int(state.epoch) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(command, "save_state", ctrl_c_after_epoch_2)
+    monkeypatch.setattr(loops, "save_state", ctrl_c_after_epoch_2)
     assert main(cli_args(tiny_source, tmp_path, tmp_path / "cut", *opts)) == 130
     assert "--resume" in capsys.readouterr().err
     assert not (tmp_path / "cut" / "metrics.json").exists()

@@ -9,6 +9,8 @@ from jaxlin.data.classes import FASHION_MNIST_LABELS, text_labels
 from jaxlin.data.dataset import Dataset
 from jaxlin.data.device import image_batches, prepare_images, preprocess_images, to_device
 from jaxlin.data.errors import DataError
+from jaxlin.data.holdout import hold_out, validation_indices
+from jaxlin.data.polynomial import polynomial_data, polynomial_features
 from jaxlin.data.idx import read_idx, write_idx
 from jaxlin.data.synthetic import linear_dataset, synthetic_data
 
@@ -16,6 +18,7 @@ from jaxlin.data.synthetic import linear_dataset, synthetic_data
 DATASETS = {
     "fashion_mnist": "jaxlin.data.fashion_mnist:fashion_mnist_dataset",
     "synthetic_linear": "jaxlin.data.synthetic:linear_dataset",
+    "polynomial": "jaxlin.data.polynomial:polynomial_dataset",
 }
 _NEEDS_TFDS = ("fashion_mnist_builder", "fashion_mnist_dataset", "load_fashion_mnist")
 

@@ -14,6 +14,7 @@ class Dataset:
 
     train, test: pytrees of arrays sharing a leading example axis, e.g. (images u8[n, 28, 28],
       labels i32[n]); test may be None (the book's linear regression has no test split).
+    valid: the validation split held out from the training data (`jaxlin.data.hold_out`), or None.
     truth: the parameters that generated the data, when they are known (synthetic data), else None.
     prepare: static; the data step for a gathered batch, run inside compiled code (e.g. u8 images
       to f32 in [0, 1]), or None when the arrays are ready as they are.
@@ -22,6 +23,7 @@ class Dataset:
     """
     train: Any
     test: Any = None
+    valid: Any = None
     truth: Any = None
     prepare: Callable[[Any], Any] | None = None
     label_names: tuple[str, ...] | None = None
@@ -33,4 +35,4 @@ class Dataset:
 
 
 jax.tree_util.register_dataclass(
-    Dataset, data_fields=["train", "test", "truth"], meta_fields=["prepare", "label_names", "source"])
+    Dataset, data_fields=["train", "test", "valid", "truth"], meta_fields=["prepare", "label_names", "source"])

@@ -10,7 +10,7 @@ import tensorflow_datasets as tfds
 from array_record.python.array_record_module import ArrayRecordReader
 from tensorflow_datasets.proto import tf_example_pb2
 
-from jaxlin.data import sources
+from jaxlin.data import sources, splits
 from jaxlin.data.classes import FASHION_MNIST_LABELS
 from jaxlin.data.dataset import Dataset
 from jaxlin.data.device import prepare_images, to_device
@@ -65,12 +65,14 @@ def load_fashion_mnist(
     split: str, *, source_dir: str | os.PathLike | None = None,
     data_dir: str | os.PathLike | None = None, reader: Literal["array_record", "tfds"] = "array_record",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One split of Fashion-MNIST as host arrays, in the original file order.
+    """A split of Fashion-MNIST as host arrays, in the original file order.
 
     The first call prepares the tfds dataset (seconds); later calls only read it back.
 
     Args:
-      split: "train" (60,000 examples) or "test" (10,000).
+      split: "train" (60,000 examples) or "test" (10,000), or slices of them joined with "+" in
+        tensorflow-datasets' split syntax, e.g. "train[:50000]", "train[-10%:]", "train[:1%]+test[-5:]"
+        (percentages rounded to the closest example as in tfds; see `jaxlin.data.splits`).
       source_dir, data_dir: see `fashion_mnist_builder`.
       reader: "array_record", jaxlin's bulk reader of the prepared files (fast), or "tfds",
         tfds's own per-example decoder (`as_data_source`); both give the same arrays.
@@ -79,13 +81,21 @@ def load_fashion_mnist(
       images: u8[n, 28, 28]; labels: i32[n] in 0..9 (names: `text_labels`).
 
     Raises:
+      ValueError: a bad split (malformed, an unknown name, past a split's end, or an empty slice).
       DataError: the files are missing (and cannot be downloaded), corrupt or truncated.
     """
-    if split not in sources.SPLIT_PREFIX:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+    names = splits.split_names(split, sources.SPLIT_PREFIX)  # syntax and names, before any reading
     if reader not in READERS:
         raise ValueError(f"reader must be one of {', '.join(READERS)}; got {reader!r}.")
-    return read_prepared(source_dir, _data_dir(data_dir), lambda builder: _read(builder, split, reader))
+    sizes, whole = read_prepared(source_dir, _data_dir(data_dir), lambda builder: (
+        {name: builder.info.splits[name].num_examples for name in sources.SPLIT_PREFIX},
+        {name: _read(builder, name, reader) for name in names}))
+    # Outside read_prepared, which takes any error of its reader for a damaged prepared copy.
+    slices = splits.read_instructions(split, sizes)
+    (name, start, stop), *more = slices
+    if not more and (start, stop) == (0, sizes[name]):
+        return whole[name]  # one whole split, as read
+    return tuple(np.concatenate([whole[name][i][start:stop] for name, start, stop in slices]) for i in (0, 1))
 
 
 def _read(builder: JaxlinFashionMnist, split: str, reader: str) -> tuple[np.ndarray, np.ndarray]:

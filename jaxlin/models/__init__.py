@@ -12,6 +12,7 @@ from jaxlin.models.interface import IMPLEMENTATIONS, Book, Model
 MODELS = {
     "softmax": "jaxlin.models.softmax_regression",
     "linreg": "jaxlin.models.linear_regression",
+    "polynomial": "jaxlin.models.polynomial_regression",
 }
 
 

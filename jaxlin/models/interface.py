@@ -12,7 +12,15 @@ A model is a module (see `jaxlin.models.softmax_regression`) with:
 - ``predict(params, x) -> predictions`` for prepared inputs (class ids, or values);
 - ``check_data(data)``: raise ValueError for data it must not train on (NaN, labels out of range),
   since inside compiled code a wrong value cannot raise;
-- ``summarize(params, data) -> {name: float}``: figures worth reporting once after training.
+- ``summarize(params, data) -> {name: float or list of floats}``: figures worth reporting once
+  after training.
+
+Optional:
+
+- ``OPTIONS``: the model's own options and their defaults, e.g. {"degree": 3}, and
+  ``with_options(data, **options) -> Dataset``: the data a run with those options trains on (same
+  shapes for every value, so that runs with different values train together, each on its own copy);
+- ``solve(data) -> params``: a closed-form solution on the training split, scored beside SGD.
 
 Models take float32 inputs and never load data: the data layer gives them a `Dataset`.
 """

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from jaxlin import _checks
 from jaxlin.affine import Params, affine, init_affine
-from jaxlin.losses import squared_loss
 from jaxlin.models.interface import Book
+from jaxlin.models.regression import squared_evaluate, squared_losses
 
 BOOK = Book(learning_rate=0.03, batch_size=10, num_epochs=3)
 DATASET = "synthetic_linear"
@@ -31,22 +30,10 @@ def predict(params: Params, X: jax.Array) -> jax.Array:
     return jax.vmap(lambda x: affine(params, x)[0])(X)
 
 
-def scratch_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict]:
-    X, y = batch
-    return squared_loss(predict(params, X), y).mean(), {}
+LOSSES = squared_losses(predict)
 
 
-def concise_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict]:
-    X, y = batch
-    return optax.l2_loss(predict(params, X), y).mean(), {}
-
-
-LOSSES = {"scratch": scratch_loss, "concise": concise_loss}
-
-
-def evaluate(params: Params, data) -> dict[str, jax.Array]:
-    """The loss over all the training data with the epoch's final parameters, as the book prints it."""
-    return {"full_loss": scratch_loss(params, data.train)[0]}
+evaluate = squared_evaluate(predict)  # full_loss, and valid_loss / test_loss when the data have them
 
 
 def check_data(data) -> None:

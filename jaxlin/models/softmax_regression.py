@@ -14,7 +14,8 @@ import optax
 from jaxlin import _checks
 from jaxlin.affine import Params, affine, init_affine
 from jaxlin.losses import cross_entropy
-from jaxlin.metrics import accuracy, correct, evaluate as evaluate_chunks
+from jaxlin.intervals import accuracy_interval
+from jaxlin.metrics import accuracy, correct, evaluate_splits
 from jaxlin.models.interface import Book
 from jaxlin.softmax import naive_softmax
 
@@ -58,25 +59,27 @@ def concise_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict[str, jax
 LOSSES = {"scratch": scratch_loss, "concise": concise_loss}
 
 
-def _per_example_test_metrics(params: Params, batch: Batch) -> dict[str, jax.Array]:
+def _per_example_metrics(params: Params, batch: Batch) -> dict[str, jax.Array]:
     images, labels = batch
     o = logits(params, images)
-    return {"test_loss": optax.softmax_cross_entropy_with_integer_labels(o, labels),
-            "test_accuracy": correct(o, labels)}
+    return {"loss": optax.softmax_cross_entropy_with_integer_labels(o, labels), "accuracy": correct(o, labels)}
 
 
 def evaluate(params: Params, data, batch_size: int = 2048) -> dict[str, jax.Array]:
-    """{"test_loss", "test_accuracy"} over the whole test split of `data`, in chunks (jit-able)."""
-    return evaluate_chunks(_per_example_test_metrics, params, data.test, batch_size=batch_size,
-                           prepare=data.prepare)
+    """{"test_loss", "test_accuracy"} over the whole test split of `data`, in chunks (jit-able),
+    and "valid_loss", "valid_accuracy" likewise when the data hold a validation split."""
+    return evaluate_splits(_per_example_metrics, params, data, batch_size=batch_size)
 
 
 def check_data(data) -> None:
-    """Refuse a missing split, images that are not 28 x 28, non-finite pixels and labels outside
-    0..9 (ValueError)."""
+    """Refuse a missing train or test split, images that are not 28 x 28, non-finite pixels and
+    labels outside 0..9 (ValueError)."""
     for split in ("train", "test"):
         if getattr(data, split) is None:
             raise ValueError(f"Softmax regression needs a {split} split (images, labels); the data have none.")
+    for split in ("train", "valid", "test"):
+        if getattr(data, split) is None:
+            continue
         images, labels = getattr(data, split)
         if images.shape[1:] not in ((28, 28), (NUM_INPUTS,)) or labels.shape != images.shape[:1]:
             raise ValueError(f"The {split} split must be images [n, 28, 28] and labels [n]; got "
@@ -86,6 +89,8 @@ def check_data(data) -> None:
 
 
 def summarize(params: Params, data) -> dict[str, float]:
-    """Nothing beyond the per-epoch figures."""
-    del params, data
-    return {}
+    """The test accuracy's error bars: half-widths of its 95% intervals, by the normal
+    approximation ("test_accuracy_ci95") and by Hoeffding's bound ("test_accuracy_hoeffding95")."""
+    test_accuracy = float(evaluate(params, data)["test_accuracy"])
+    interval = accuracy_interval(test_accuracy, _checks.num_examples(data.test))
+    return {f"test_{name}": half_width for name, half_width in interval.items()}

@@ -1,0 +1,113 @@
+"""The training loops of `python -m jaxlin.train`, one per kind of run, each visible and its own:
+one model (checkpointed every epoch, resumable, optionally stopped early), a sweep of models
+trained together, and K-fold cross-validation. Each prints one line per epoch and returns what
+metrics.json keeps.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from jaxlin import report
+from jaxlin.checkpoint import save_checkpoint, save_state
+from jaxlin.config import Config
+from jaxlin.crossval import crossval_start, summarize_folds
+from jaxlin.early_stopping import keep_best
+from jaxlin.experiment import epoch_options, exact_figures, run_data, runs, start, sweep_data, sweep_start
+from jaxlin.parallel import replicate
+from jaxlin.resume import restore, restore_best
+from jaxlin.sweep import jit_sweep_epoch, mark_diverged, split_history
+from jaxlin.training import TrainingDiverged, append_metrics, check_finite, jit_epoch, train_epochs
+
+CHECKPOINT = "checkpoint.npz"  # with --early-stopping it holds the best epoch's parameters too
+
+
+class LoopError(Exception):
+    """A loop cannot go on; the message says why and what to do."""
+
+
+def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None) -> dict:
+    optimizer, state = start(model, config)
+    data = run_data(model, data, runs(config)[0])
+    history: dict = {}
+    if saved is not None:
+        state, history = restore(out / CHECKPOINT, config, state, data, saved)
+    best = restore_best(out / CHECKPOINT, state, history, saved) if config.early_stopping and history else None
+    epoch_fn = jit_epoch(model.LOSSES[config.impl], optimizer, mesh=mesh, **epoch_options(model, config, data))
+    if mesh is not None:
+        state, data = replicate((state, data), mesh)
+    done, clock = int(state.epoch), report.EpochClock()
+    stopped = best is not None and done - best.epoch >= config.early_stopping
+    epochs = ()
+    if done < config.epochs and not stopped:
+        epochs = train_epochs(epoch_fn, state, data.train, data, num_epochs=config.epochs - done)
+    else:
+        print(f"already trained for {done} epochs{' and stopped early' if stopped else ''}; writing its results")
+    epochs = keep_best(epochs, patience=config.early_stopping, best=best) if config.early_stopping else (
+        (state, metrics, None) for state, metrics in epochs)
+    try:
+        for epoch, (state, metrics, best) in enumerate(epochs, start=done):
+            check_finite(metrics, epoch)
+            append_metrics(history, metrics)
+            record = {"config": config.identity(), "data": data.source, "history": history}
+            if best is None:
+                save_state(out / CHECKPOINT, state, record)
+            else:  # one atomic file: the state and the best epoch can never disagree
+                save_state(out / CHECKPOINT, state, {**record, "best_epoch": best.epoch}, {"best": best.params})
+            seconds = clock.lap()
+            if report.worth_a_line(epoch, config.epochs):
+                print(report.epoch_line(epoch, config.epochs, report.shown(metrics), seconds), flush=True)
+    except TrainingDiverged as err:
+        kept = " The checkpoint holds the last good epoch." if (out / CHECKPOINT).exists() else ""
+        raise LoopError(f"{err}{kept}") from None
+    params, final = state.params, {k: v[-1] for k, v in history.items()}
+    if best is not None:
+        params, final = best.params, {**{k: v[best.epoch - 1] for k, v in history.items()}, "best_epoch": best.epoch}
+        print(report.stopping_note(best.epoch, len(history["loss"]), config))
+    final.update(model.summarize(params, data))
+    save_checkpoint(out / "params.npz", {"params": params}, metadata=config.to_json())
+    if config.plots:
+        report.plot_run(config, model, data, params, history, out, best_epoch=best and best.epoch)
+    print(f"final: {report.shown(final, ', ')}")
+    return {"history": history, "final": final, **clock.timing()}
+
+
+def run_sweep(config: Config, model, data, out: Path) -> dict:
+    pairs, optimizer, states = sweep_start(model, config)
+    data, per_model = sweep_data(model, config, data, pairs)
+    print(f"sweep: {report.sweep_size(config, len(pairs))}, trained together in one vmapped, compiled epoch")
+    epoch_fn = jit_sweep_epoch(model.LOSSES[config.impl], optimizer, per_model_data=per_model,
+                               **epoch_options(model, config, data))
+    history: dict = {}
+    diverged: list[int | None] = [None] * len(pairs)
+    clock = report.EpochClock()
+    for epoch, (states, metrics) in enumerate(train_epochs(epoch_fn, states, data.train, data, num_epochs=config.epochs)):
+        mark_diverged(diverged, metrics["loss"], epoch)
+        append_metrics(history, metrics)
+        seconds = clock.lap()
+        if report.worth_a_line(epoch, config.epochs):
+            print(report.epoch_line(epoch, config.epochs, report.sweep_progress(metrics, pairs), seconds), flush=True)
+    exact = exact_figures(model, data, per_model) if per_model else None
+    runs_ = report.sweep_table(pairs, split_history(history, len(pairs)), diverged, exact)
+    save_checkpoint(out / "params.npz", {"params": states.params}, metadata={**config.to_json(), "runs": pairs})
+    if config.plots:
+        report.plot_sweep_runs(config, runs_, out)
+    return {"runs": runs_, **clock.timing()}
+
+
+def run_kfold(config: Config, model, data, out: Path) -> dict:
+    models, optimizer, states, datasets = crossval_start(model, config, data)
+    print(f"{config.kfold}-fold cross-validation: {report.sweep_size(config, len(models) // config.kfold)} "
+          f"x {config.kfold} folds = {len(models)} models, trained together in one vmapped, compiled epoch")
+    epoch_fn = jit_sweep_epoch(model.LOSSES[config.impl], optimizer, per_model_data=True,
+                               **epoch_options(model, config, data))
+    clock, metrics = report.EpochClock(), {}
+    for epoch, (states, metrics) in enumerate(train_epochs(epoch_fn, states, datasets.train, datasets,
+                                                           num_epochs=config.epochs)):
+        seconds = clock.lap()
+        if report.worth_a_line(epoch, config.epochs):
+            print(report.epoch_line(epoch, config.epochs, report.sweep_progress(metrics, models), seconds), flush=True)
+    result = summarize_folds(models, metrics["valid_loss"], config.kfold)
+    folds = report.crossval_table(result)
+    if config.plots:
+        report.plot_crossval(config, result, out)
+    return {"crossval": folds, "chosen": result.chosen, **clock.timing()}
