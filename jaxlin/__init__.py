@@ -9,6 +9,9 @@ from jaxlin.affine import affine, batched_affine, init_affine
 from jaxlin.checkpoint import (
     CheckpointError, load_checkpoint, load_params, restore_state, save_checkpoint, save_state,
 )
+from jaxlin.calibration import (
+    accuracy_at_coverage, coverage_curve, expected_calibration_error, fit_temperature, reliability_bins,
+)
 from jaxlin.closed_form import lstsq
 from jaxlin.config import Config, make_config
 from jaxlin.data import (
@@ -20,6 +23,7 @@ from jaxlin.early_stopping import Best, keep_best
 from jaxlin.crossval import CrossValidation, cross_validate
 from jaxlin.experiment import sweep_model, train_model
 from jaxlin.generalization import data_size_curve, exact_fits
+from jaxlin.likelihood import best_constant, fit_constant, gaussian_nll, laplace_nll
 from jaxlin.intervals import accuracy_interval, examples_needed, hoeffding_interval, normal_interval
 from jaxlin.information import cross_entropy_between, entropy, kl_divergence, surprisal
 from jaxlin.losses import absolute_loss, cross_entropy, huber_loss, softmax_cross_entropy, squared_loss
@@ -27,6 +31,7 @@ from jaxlin.metrics import accuracy, evaluate
 from jaxlin.minibatch import minibatches
 from jaxlin.models import MODELS, get_model
 from jaxlin.optim import OPTIMIZERS, make_optimizer, sgd
+from jaxlin.progress import LiveCurves
 from jaxlin.order import batch_indices
 from jaxlin.parallel import data_parallel_mesh
 from jaxlin.softmax import log_softmax, logsumexp, naive_softmax, softmax
@@ -41,7 +46,7 @@ __version__ = "0.1.0"
 _LAZY = {  # name -> the module that defines it, imported on first use (it needs tfds or matplotlib)
     "load_fashion_mnist": "jaxlin.data.fashion_mnist",
     "plot_history": "jaxlin.plotting", "plot_sweep": "jaxlin.plotting",
-    "prediction_grid": "jaxlin.plotting", "show_images": "jaxlin.plotting",
+    "prediction_grid": "jaxlin.plotting", "show_images": "jaxlin.plotting", "plot_reliability": "jaxlin.plotting",
 }
 
 

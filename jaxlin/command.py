@@ -130,10 +130,11 @@ def data_parallel(config: Config):
     """The mesh to train on, or None for one device. By default, as many local devices as split
     the batch evenly."""
     available = len(jax.devices())
-    wanted = config.devices or max(n for n in range(1, available + 1) if config.batch_size % n == 0)
+    batch_size = config.batch_size[0]
+    wanted = config.devices or max(n for n in range(1, available + 1) if batch_size % n == 0)
     if wanted == 1:
         return None
     try:
-        return check_batch_size(config.batch_size, data_parallel_mesh(wanted))
+        return check_batch_size(batch_size, data_parallel_mesh(wanted))
     except ValueError as err:
         raise CommandError(f"{err} Change --devices (or leave it out).") from None

@@ -28,7 +28,7 @@ class Config:
     optimizer: str
     lr: tuple[float, ...]  # several learning rates and/or seeds make a sweep
     seed: tuple[int, ...]
-    batch_size: int
+    batch_size: tuple[int, ...]  # several make a sweep too, one compiled epoch per batch size
     epochs: int = dataclasses.field(metadata=_HOW)
     data_seed: int = 0  # draws synthetic data and the validation split
     degree: tuple[int, ...] | None = None  # polynomial degree(s), for models with this option
@@ -46,7 +46,7 @@ class Config:
 
     @property
     def is_sweep(self) -> bool:
-        return len(self.lr) * len(self.seed) * len(self.degree or (None,)) > 1
+        return len(self.lr) * len(self.seed) * len(self.batch_size) * len(self.degree or (None,)) > 1
 
     def model_options(self) -> dict[str, tuple]:
         """The model's own options (see the model's OPTIONS) with the values to try: {"degree": (3,)}."""
@@ -122,6 +122,8 @@ def _check_generalization(config: Config) -> Config:
         config = dataclasses.replace(config, kfold=_checks.positive_int("kfold", config.kfold))
         if config.kfold < 2:
             raise ValueError(f"kfold needs at least 2 folds, got {config.kfold}.")
+        if len(config.batch_size) > 1:
+            raise ValueError("cross-validation takes one batch size; sweep batch sizes without kfold")
         if config.validation is not None or config.resume or (config.devices or 1) > 1:
             raise ValueError("cross-validation makes its own validation folds and runs on one device without "
                              "resuming: drop --validation, --resume and --devices")
@@ -157,7 +159,8 @@ def make_config(model: str = "softmax", **options) -> Config:
         lr=_distinct("lr", _as_tuple("lr", options.pop("lr", book.learning_rate),
                                      lambda v: _checks.positive_float("learning rate", v))),
         seed=_distinct("seed", _as_tuple("seed", options.pop("seed", 0), _seed)),
-        batch_size=_checks.positive_int("batch_size", options.pop("batch_size", book.batch_size), below=2**31),
+        batch_size=_distinct("batch_size", _as_tuple("batch_size", options.pop("batch_size", book.batch_size),
+                                                     lambda v: _checks.positive_int("batch_size", v, below=2**31))),
         epochs=_checks.positive_int("epochs", options.pop("epochs", book.num_epochs), below=2**31),
         **{k: _option(k, v) for k, v in options.items()},
     )
@@ -166,7 +169,7 @@ def make_config(model: str = "softmax", **options) -> Config:
     config = dataclasses.replace(config, data_seed=_seed(config.data_seed))
     config = _check_generalization(config)
     if config.is_sweep and (config.resume or (config.devices or 1) > 1):
-        raise ValueError("a sweep (several learning rates, seeds or degrees) runs on one device and cannot "
+        raise ValueError("a sweep (several learning rates, seeds, batch sizes or degrees) runs on one device and cannot "
                          "resume; drop devices/resume or sweep one value")
     if config.resume and config.output_dir is None:
         raise ValueError("resuming needs the folder of the run to continue (--output-dir)")

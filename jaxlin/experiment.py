@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import optax
 
 from jaxlin.config import Config
@@ -79,6 +80,14 @@ def start(model: ModuleType, config: Config, lr: float | None = None,
     return optimizer, init_state(model.init(init_key), optimizer, shuffle_key)
 
 
+def by_batch_size(config: Config) -> list[tuple[dict, Config]]:
+    """A sweep cut into groups that train together, one per batch size (it changes the shapes, so
+    each is its own compiled epoch): [({"batch_size": b} or {}, the config with that one batch size)]."""
+    if len(config.batch_size) == 1:
+        return [({}, config)]
+    return [({"batch_size": b}, dataclasses.replace(config, batch_size=(b,))) for b in config.batch_size]
+
+
 def sweep_start(model: ModuleType, config: Config) -> tuple[list[dict], optax.GradientTransformation, TrainState]:
     """Every run of the config (`runs`), the optimizer they share (each learning rate lives in
     its own optimizer state), and their first train states stacked along a model axis."""
@@ -89,18 +98,20 @@ def sweep_start(model: ModuleType, config: Config) -> tuple[list[dict], optax.Gr
 
 def epoch_options(model: ModuleType, config: Config, data: Dataset) -> dict[str, Any]:
     """What `make_epoch` needs from the model and the data, for this config."""
-    return {"batch_size": config.batch_size, "has_aux": True, "eval_fn": model.evaluate,
+    return {"batch_size": config.batch_size[0], "has_aux": True, "eval_fn": model.evaluate,
             "prepare": data.prepare}
 
 
-def train_model(config: Config, data: Dataset | None = None, *, mesh: jax.sharding.Mesh | None = None) -> FitResult:
+def train_model(config: Config, data: Dataset | None = None, *, mesh: jax.sharding.Mesh | None = None,
+                on_epoch=None) -> FitResult:
     """Train the config's model (one run: use `sweep_model` for several learning rates, seeds or
     degrees, `cross_validate` for kfold) for `config.epochs` epochs, or until early stopping.
 
     Returns FitResult(state, history, best): history holds the training loss (and accuracy), and
     the model's end-of-epoch evaluation, one value per epoch; `state` is the last epoch's train
     state; with `config.early_stopping`, `best` holds the best epoch and its parameters (what the
-    command saves as params.npz). Raises TrainingDiverged on a NaN/inf loss.
+    command saves as params.npz). `on_epoch(metrics)` is called after each epoch (e.g.
+    `jaxlin.LiveCurves().update` draws the curves as they grow). Raises TrainingDiverged on a NaN/inf loss.
     """
     if config.is_sweep or config.kfold:
         raise ValueError("This config asks for several runs (a sweep or kfold): use sweep_model or cross_validate.")
@@ -109,6 +120,7 @@ def train_model(config: Config, data: Dataset | None = None, *, mesh: jax.shardi
     optimizer, state = start(model, config)
     return fit(state.params, model.LOSSES[config.impl], optimizer, data.train, key=state.key,
                num_epochs=config.epochs, eval_data=data, mesh=mesh, patience=config.early_stopping,
+               on_epoch=on_epoch,
                **epoch_options(model, config, data))
 
 
@@ -123,10 +135,15 @@ def sweep_model(config: Config, data: Dataset | None = None) -> tuple[list[dict]
                          "cross_validate for kfold, train_model for early stopping.")
     model = get_model(config.model)
     data = checked_data(model, config, data)
-    pairs, optimizer, states = sweep_start(model, config)
-    data, per_model = sweep_data(model, config, data, pairs)
-    return pairs, sweep(states, model.LOSSES[config.impl], optimizer, data.train, num_epochs=config.epochs,
-                        eval_data=data, per_model_data=per_model, **epoch_options(model, config, data))
+    all_pairs, results = [], []
+    for extra, group in by_batch_size(config):
+        pairs, optimizer, states = sweep_start(model, group)
+        group_data, per_model = sweep_data(model, group, data, pairs)
+        results.append(sweep(states, model.LOSSES[config.impl], optimizer, group_data.train, num_epochs=config.epochs,
+                             eval_data=group_data, per_model_data=per_model, **epoch_options(model, group, data)))
+        all_pairs += [{**pair, **extra} for pair in pairs]
+    state = jax.tree_util.tree_map(lambda *leaves: jnp.concatenate(leaves), *(r.state for r in results))
+    return all_pairs, SweepResult(state, sum((r.histories for r in results), []), sum((r.diverged for r in results), []))
 
 
 def exact_figures(model: ModuleType, data: Dataset, per_model: bool) -> list[dict[str, float]] | None:

@@ -3,7 +3,9 @@
 LABELS = {  # metric -> label, in the order shown; a metric not listed is shown under its own name
     "loss": "train loss", "full_loss": "full-data loss", "accuracy": "train acc", "valid_loss": "valid loss",
     "valid_accuracy": "valid acc", "test_loss": "test loss", "test_accuracy": "test acc",
-    "best_epoch": "best epoch", "weights": "learned weights (first 5)", "true_weights": "true weights",
+    "best_epoch": "best epoch", "ece": "test ECE", "temperature": "temperature (fitted on valid)",
+    "ece_after_temperature": "test ECE after temperature scaling",
+    "accuracy_at_90_coverage": "test acc on the 90% most confident", "weights": "learned weights (first 5)", "true_weights": "true weights",
     "exact_full_loss": "exact fit: train loss", "exact_valid_loss": "exact fit: valid loss",
     "exact_test_loss": "exact fit: test loss",
     "w_error": "error in estimating w", "b_error": "error in estimating b",

@@ -7,15 +7,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
+import numpy as np
+
 from jaxlin import report
 from jaxlin.checkpoint import save_checkpoint, save_state
 from jaxlin.config import Config
 from jaxlin.crossval import crossval_start, summarize_folds
+from jaxlin.diagnostics import calibrate
 from jaxlin.early_stopping import keep_best
-from jaxlin.experiment import epoch_options, exact_figures, run_data, runs, start, sweep_data, sweep_start
+from jaxlin.experiment import (
+    by_batch_size, epoch_options, exact_figures, run_data, runs, start, sweep_data, sweep_start,
+)
 from jaxlin.parallel import replicate
+from jaxlin.progress import EpochPrinter
 from jaxlin.resume import restore, restore_best
-from jaxlin.sweep import jit_sweep_epoch, mark_diverged, split_history
+from jaxlin.sweep import jit_sweep_epoch, mark_diverged, split_history, unstack
 from jaxlin.training import TrainingDiverged, append_metrics, check_finite, jit_epoch, train_epochs
 
 CHECKPOINT = "checkpoint.npz"  # with --early-stopping it holds the best epoch's parameters too
@@ -45,17 +52,16 @@ def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None)
     epochs = keep_best(epochs, patience=config.early_stopping, best=best) if config.early_stopping else (
         (state, metrics, None) for state, metrics in epochs)
     try:
-        for epoch, (state, metrics, best) in enumerate(epochs, start=done):
-            check_finite(metrics, epoch)
-            append_metrics(history, metrics)
-            record = {"config": config.identity(), "data": data.source, "history": history}
-            if best is None:
-                save_state(out / CHECKPOINT, state, record)
-            else:  # one atomic file: the state and the best epoch can never disagree
-                save_state(out / CHECKPOINT, state, {**record, "best_epoch": best.epoch}, {"best": best.params})
-            seconds = clock.lap()
-            if report.worth_a_line(epoch, config.epochs):
-                print(report.epoch_line(epoch, config.epochs, report.shown(metrics), seconds), flush=True)
+        with EpochPrinter(config.epochs, done) as printer:
+            for epoch, (state, metrics, best) in enumerate(epochs, start=done):
+                check_finite(metrics, epoch)
+                append_metrics(history, metrics)
+                record = {"config": config.identity(), "data": data.source, "history": history}
+                if best is None:
+                    save_state(out / CHECKPOINT, state, record)
+                else:  # one atomic file: the state and the best epoch can never disagree
+                    save_state(out / CHECKPOINT, state, {**record, "best_epoch": best.epoch}, {"best": best.params})
+                printer.show(epoch, report.shown(metrics), clock.lap())
     except TrainingDiverged as err:
         kept = " The checkpoint holds the last good epoch." if (out / CHECKPOINT).exists() else ""
         raise LoopError(f"{err}{kept}") from None
@@ -64,34 +70,58 @@ def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None)
         params, final = best.params, {**{k: v[best.epoch - 1] for k, v in history.items()}, "best_epoch": best.epoch}
         print(report.stopping_note(best.epoch, len(history["loss"]), config))
     final.update(model.summarize(params, data))
+    curves = None
+    if hasattr(model, "logits") and data.test is not None:
+        figures, curves = calibrate(model, params, data)
+        final.update(figures)
     save_checkpoint(out / "params.npz", {"params": params}, metadata=config.to_json())
     if config.plots:
         report.plot_run(config, model, data, params, history, out, best_epoch=best and best.epoch)
+        if curves is not None:
+            report.plot_calibration(config, curves, final, out)
     print(f"final: {report.shown(final, ', ')}")
     return {"history": history, "final": final, **clock.timing()}
 
 
 def run_sweep(config: Config, model, data, out: Path) -> dict:
+    groups = by_batch_size(config)
+    print(f"sweep: {report.sweep_size(config, len(runs(config)) * len(groups))}, trained together in one "
+          f"vmapped, compiled epoch{' per batch size' if len(groups) > 1 else ''}")
+    clock = report.EpochClock()
+    pairs, histories, diverged, exact, params = [], [], [], [], []
+    for extra, group in groups:
+        if extra:
+            print(f"batch size {extra['batch_size']}:")
+        trained = _sweep_group(group, model, data, clock)
+        pairs += [{**pair, **extra} for pair in trained[0]]
+        for kept, more in zip((histories, diverged, exact, params), trained[1:]):
+            kept += more
+    table = report.sweep_table(pairs, histories, diverged, exact if any(exact) else None)
+    stacked = jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *params)
+    save_checkpoint(out / "params.npz", {"params": stacked}, metadata={**config.to_json(), "runs": pairs})
+    if config.plots:
+        report.plot_sweep_runs(config, table, out)
+    return {"runs": table, **clock.timing()}
+
+
+def _sweep_group(config: Config, model, data, clock) -> tuple[list, list, list, list, list]:
+    """Train the runs that share one batch size; their pairs, histories, divergence epochs, exact
+    figures (or {}) and parameters, one entry per run."""
     pairs, optimizer, states = sweep_start(model, config)
     data, per_model = sweep_data(model, config, data, pairs)
-    print(f"sweep: {report.sweep_size(config, len(pairs))}, trained together in one vmapped, compiled epoch")
     epoch_fn = jit_sweep_epoch(model.LOSSES[config.impl], optimizer, per_model_data=per_model,
                                **epoch_options(model, config, data))
     history: dict = {}
     diverged: list[int | None] = [None] * len(pairs)
-    clock = report.EpochClock()
-    for epoch, (states, metrics) in enumerate(train_epochs(epoch_fn, states, data.train, data, num_epochs=config.epochs)):
-        mark_diverged(diverged, metrics["loss"], epoch)
-        append_metrics(history, metrics)
-        seconds = clock.lap()
-        if report.worth_a_line(epoch, config.epochs):
-            print(report.epoch_line(epoch, config.epochs, report.sweep_progress(metrics, pairs), seconds), flush=True)
-    exact = exact_figures(model, data, per_model) if per_model else None
-    runs_ = report.sweep_table(pairs, split_history(history, len(pairs)), diverged, exact)
-    save_checkpoint(out / "params.npz", {"params": states.params}, metadata={**config.to_json(), "runs": pairs})
-    if config.plots:
-        report.plot_sweep_runs(config, runs_, out)
-    return {"runs": runs_, **clock.timing()}
+    with EpochPrinter(config.epochs) as printer:
+        for epoch, (states, metrics) in enumerate(train_epochs(epoch_fn, states, data.train, data,
+                                                               num_epochs=config.epochs)):
+            mark_diverged(diverged, metrics["loss"], epoch)
+            append_metrics(history, metrics)
+            printer.show(epoch, report.sweep_progress(metrics, pairs), clock.lap())
+    exact = (exact_figures(model, data, per_model) if per_model else None) or [{}] * len(pairs)
+    params = [unstack(states.params, m) for m in range(len(pairs))]
+    return pairs, split_history(history, len(pairs)), diverged, exact, params
 
 
 def run_kfold(config: Config, model, data, out: Path) -> dict:
@@ -101,11 +131,10 @@ def run_kfold(config: Config, model, data, out: Path) -> dict:
     epoch_fn = jit_sweep_epoch(model.LOSSES[config.impl], optimizer, per_model_data=True,
                                **epoch_options(model, config, data))
     clock, metrics = report.EpochClock(), {}
-    for epoch, (states, metrics) in enumerate(train_epochs(epoch_fn, states, datasets.train, datasets,
-                                                           num_epochs=config.epochs)):
-        seconds = clock.lap()
-        if report.worth_a_line(epoch, config.epochs):
-            print(report.epoch_line(epoch, config.epochs, report.sweep_progress(metrics, models), seconds), flush=True)
+    with EpochPrinter(config.epochs) as printer:
+        for epoch, (states, metrics) in enumerate(train_epochs(epoch_fn, states, datasets.train, datasets,
+                                                               num_epochs=config.epochs)):
+            printer.show(epoch, report.sweep_progress(metrics, models), clock.lap())
     result = summarize_folds(models, metrics["valid_loss"], config.kfold)
     folds = report.crossval_table(result)
     if config.plots:

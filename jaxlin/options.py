@@ -80,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=_list_of(_positive(float)), default=None,
                    help="learning rate, or a comma-separated list to sweep, e.g. 0.01,0.03,0.1 "
                         "(default: the model's book setting)")
-    p.add_argument("--batch-size", type=_positive(int), default=None,
-                   help="minibatch size (default: the model's book setting)")
+    p.add_argument("--batch-size", type=_list_of(_positive(int)), default=None,
+                   help="minibatch size, or a comma-separated list to sweep, e.g. 64,256,1024: one compiled "
+                        "sweep per batch size (default: the model's book setting)")
     p.add_argument("--epochs", type=_positive(int), default=None,
                    help="number of epochs (default: the model's book setting)")
     p.add_argument("--seed", type=_int, default=None, help="PRNG seed for initialisation and shuffling (default: 0)")

@@ -134,28 +134,48 @@ def _option_axis(ax, option: str, values) -> None:
     ax.set_xlabel(option)
     if option == "lr":
         ax.set_xscale("log")
+    elif option == "batch_size":
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sorted(set(values)), [str(v) for v in sorted(set(values))])
     elif all(float(v).is_integer() for v in values):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def plot_against(option: str, runs: Sequence[dict], path: str | os.PathLike | None = None,
-                 title: str | None = None):
-    """The final losses of a sweep's runs against one of their options (e.g. the degree: D2L
-    4.4's underfitting and overfitting in one picture), a line per other setting, on a log scale."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+_LOSS_STYLES = (("full_loss", "-"), ("loss", "-"), ("valid_loss", "-."), ("test_loss", "--"),
+                ("exact_full_loss", ":"), ("exact_valid_loss", ":"), ("exact_test_loss", ":"))
+_ACCURACY_STYLES = (("accuracy", "-"), ("valid_accuracy", "-."), ("test_accuracy", "--"))
+
+
+def _draw_finals(ax, option: str, runs: Sequence[dict], styles) -> None:
+    """One line per (metric, group of runs sharing every other setting) against `option`."""
     groups = _groups(runs, option)
     for g, (group, members) in enumerate(groups.items()):
         x, finals = [runs[i][option] for i in members], [runs[i]["final"] for i in members]
-        for name, style in (("full_loss", "-"), ("loss", "-"), ("valid_loss", "-."), ("test_loss", "--"),
-                            ("exact_full_loss", ":"), ("exact_valid_loss", ":"), ("exact_test_loss", ":")):
-            exact_again = name.startswith("exact_") and g > 0  # the exact fit depends on the option only
-            if name in finals[0] and not (name == "loss" and "full_loss" in finals[0]) and not exact_again:
-                label = LABELS.get(name, name) + (f" ({group})" if group and not name.startswith("exact_") else "")
-                ax.plot(x, [final[name] for final in finals], style, marker="o", markersize=3, label=label,
-                        color=None if len(groups) == 1 else plt.cm.tab10(g % 10) if not name.startswith("exact_") else "k")
-    ax.set_ylabel("loss after training")
+        for name, style in styles:
+            exact = name.startswith("exact_")  # the exact fit depends on the option only: drawn once
+            if name not in finals[0] or (name == "loss" and "full_loss" in finals[0]) or (exact and g > 0):
+                continue
+            label = LABELS.get(name, name) + (f" ({group})" if group and not exact else "")
+            colour = "k" if exact else None if len(groups) == 1 else plt.cm.tab10(g % 10)
+            ax.plot(x, [final[name] for final in finals], style, marker="o", markersize=3, label=label, color=colour)
     _option_axis(ax, option, [run[option] for run in runs])
-    return _finish(fig, ax, path, title, log=True)
+
+
+def plot_against(option: str, runs: Sequence[dict], path: str | os.PathLike | None = None,
+                 title: str | None = None):
+    """The final figures of a sweep's runs against one of their options (e.g. the degree: D2L 4.4's
+    underfitting and overfitting in one picture; or the batch size, D2L 3.7's exercise 1): losses on
+    a log scale, and accuracies beside them for classifiers; a line per other setting."""
+    accuracies = any(name in runs[0]["final"] for name, _ in _ACCURACY_STYLES)
+    fig, axes = plt.subplots(1, 2 if accuracies else 1, figsize=(11 if accuracies else 6, 4), squeeze=False)
+    _draw_finals(axes[0, 0], option, runs, _LOSS_STYLES)
+    axes[0, 0].set_ylabel("loss after training")
+    if accuracies:
+        _draw_finals(axes[0, 1], option, runs, _ACCURACY_STYLES)
+        axes[0, 1].set_ylabel("accuracy after training")
+        axes[0, 1].grid(True, alpha=0.3)
+        axes[0, 1].legend(fontsize=8)
+    return _finish(fig, axes[0, 0], path, title, log=True)
 
 
 def plot_folds(result, option: str, path: str | os.PathLike | None = None, title: str | None = None):
@@ -175,3 +195,34 @@ def plot_folds(result, option: str, path: str | os.PathLike | None = None, title
     ax.set_ylabel("validation loss")
     _option_axis(ax, option, [run[option] for run in result.runs])
     return _finish(fig, ax, path, title, log=True)
+
+
+def plot_reliability(curves: dict, figures: dict, path: str | os.PathLike | None = None, title: str | None = None):
+    """Two panels: the reliability diagram (each confidence bin's accuracy against its mean
+    confidence; the diagonal is perfect calibration), before and after temperature scaling when
+    fitted; and accuracy against coverage when the least confident predictions are withheld.
+    curves, figures: from `jaxlin.diagnostics.calibrate`."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+    for key, label in (("bins", f"model (ECE {figures['ece']:.3f})"),
+                       ("bins_after_temperature", "after temperature scaling, T = {temperature:.2f} (ECE {ece:.3f})")):
+        bins = curves.get(key)
+        if bins is None:
+            continue
+        used = np.asarray(bins["count"]) > 0
+        if key != "bins":
+            label = label.format(temperature=figures["temperature"], ece=figures["ece_after_temperature"])
+        left.plot(np.asarray(bins["confidence"])[used], np.asarray(bins["accuracy"])[used], marker="o",
+                  markersize=4, label=label)
+    left.set(xlabel="confidence (highest probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1),
+             title="reliability diagram (test)")
+    left.grid(True, alpha=0.3)
+    left.legend(fontsize=8)
+    right.plot(curves["coverage"], curves["accuracy"])
+    right.axvline(0.9, color="grey", linestyle=":",
+                  label=f"90% coverage: accuracy {figures['accuracy_at_90_coverage']:.3f}")
+    right.set(xlabel="coverage (fraction of test examples answered)", ylabel="accuracy on those",
+              title="abstaining when unsure")
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, right, path, None)

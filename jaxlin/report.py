@@ -44,13 +44,14 @@ def banner(config: Config, num_devices: int) -> str:
         extras.append(f"early stopping after {config.early_stopping} epochs without improvement")
     if config.kfold is not None:
         extras.append(f"{config.kfold}-fold cross-validation")
-    return (f"jaxlin: {config.model} ({config.impl}), {config.optimizer} lr {lrs}, batch {config.batch_size}, "
+    return (f"jaxlin: {config.model} ({config.impl}), {config.optimizer} lr {lrs}, batch {','.join(map(str, config.batch_size))}, "
             f"{config.epochs} epochs, seed {seeds}, {''.join(e + ', ' for e in extras)}"
             f"on {num_devices} {jax.devices()[0].platform} device(s)")
 
 
 def sweep_size(config: Config, num_runs: int) -> str:
     counts = [f"{len(config.lr)} learning rates", f"{len(config.seed)} seeds"]
+    counts += [f"{len(config.batch_size)} batch sizes"] if len(config.batch_size) > 1 else []
     counts += [f"{len(v)} {name}s" for name, v in config.model_options().items()]
     return f"{num_runs} models ({' x '.join(counts)})"
 
@@ -83,17 +84,6 @@ class EpochClock:
         return {"first_epoch_s": self.seconds[0], "steady_epoch_s": float(np.median(steady))}
 
 
-def epoch_line(epoch: int, num_epochs: int, text: str, seconds: float) -> str:
-    width = len(str(num_epochs))
-    return f"epoch {epoch + 1:>{width}}/{num_epochs}  {text}  ({seconds:.2f} s)"
-
-
-def worth_a_line(epoch: int, num_epochs: int, lines: int = 20) -> bool:
-    """Whether epoch `epoch` (0-based) gets a progress line: every epoch of a short run, about
-    `lines` evenly spaced ones (the first and last among them) of a long one."""
-    return num_epochs <= 2 * lines or epoch == 0 or (epoch + 1) % (num_epochs // lines) == 0 or epoch + 1 == num_epochs
-
-
 def sweep_progress(metrics: Mapping[str, list[float]], pairs: Sequence[dict]) -> str:
     """One line for many models: the best and worst loss, and the best test accuracy."""
     losses = metrics["loss"]
@@ -112,16 +102,21 @@ def sweep_progress(metrics: Mapping[str, list[float]], pairs: Sequence[dict]) ->
     return text
 
 
+def _row(names, cells) -> str:
+    """A table row whose columns are as wide as the runs' setting names (at least 8)."""
+    return "  ".join(f"{cell:>{max(8, len(name))}}" for name, cell in zip(names, cells))
+
+
 def sweep_table(pairs: Sequence[dict], histories: Sequence[dict], diverged: Sequence[int | None],
                 extras: Sequence[dict] | None = None) -> list[dict]:
     """Print one row per model and return the runs as metrics.json keeps them; `extras`, one dict
     per model, are figures to add to each final (e.g. the exact fit's)."""
     runs = []
-    print("  ".join(f"{name:>8}" for name in pairs[0]) + "  final")
+    print(_row(pairs[0], pairs[0]) + "  final")
     for m, (pair, history, epoch) in enumerate(zip(pairs, histories, diverged)):
         final = {**{k: v[-1] for k, v in history.items()}, **(extras[m] if extras else {})}
         runs.append({**pair, "history": history, "final": final, "diverged_epoch": epoch})
-        print("  ".join(f"{value:>8}" for value in pair.values()) + "  " +
+        print(_row(pair, pair.values()) + "  " +
               (f"diverged in epoch {epoch}" if epoch else shown(final, ", ")))
     return runs
 
@@ -130,10 +125,10 @@ def crossval_table(result) -> list[dict]:
     """Print each run's mean validation loss over the folds and the one chosen; return them as
     metrics.json keeps them."""
     rows = []
-    print("  ".join(f"{name:>8}" for name in result.runs[0]) + "  mean valid loss (per fold)")
+    print(_row(result.runs[0], result.runs[0]) + "  mean valid loss (per fold)")
     for i, (run, mean, losses) in enumerate(zip(result.runs, result.mean, result.fold_losses)):
         rows.append({**run, "mean_valid_loss": float(mean), "fold_valid_loss": [float(v) for v in losses]})
-        print("  ".join(f"{value:>8}" for value in run.values()) + f"  {mean:.4g} ({_value(rows[-1]['fold_valid_loss'])})"
+        print(_row(run, run.values()) + f"  {mean:.4g} ({_value(rows[-1]['fold_valid_loss'])})"
               + ("  <- chosen" if i == result.best else ""))
     if result.chosen is None:
         print("no run has a finite mean validation loss: every one diverged on some fold")
@@ -163,7 +158,7 @@ def plot_sweep_runs(config: Config, runs: list[dict], out: Path) -> None:
 
     if len(config.lr) > 1 or len(config.seed) > 1:
         plot_sweep(runs, out / "lr_sweep.png", title=title(config))
-    for name, values in config.model_options().items():
+    for name, values in [("batch_size", config.batch_size), *config.model_options().items()]:
         if len(values) > 1:
             plot_against(name, runs, out / f"{name}_sweep.png", title=title(config))
 
@@ -173,3 +168,9 @@ def plot_crossval(config: Config, result, out: Path) -> None:
 
     varied = [name for name, values in [*config.model_options().items(), ("lr", config.lr)] if len(values) > 1]
     plot_folds(result, varied[0] if varied else "lr", out / "crossval.png", title=title(config))
+
+
+def plot_calibration(config: Config, curves: dict, final: dict, out: Path) -> None:
+    from jaxlin.plotting import plot_reliability
+
+    plot_reliability(curves, final, out / "reliability.png", title=title(config))

@@ -21,8 +21,13 @@ def _show(value):
     return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
+def _listed(value):
+    """A setting as a list: checkpoints from before batch sizes could be swept hold a number."""
+    return value if isinstance(value, list) else [value]
+
+
 def _refuse_changes(path: Path, was: dict, now: dict) -> None:
-    different = {k: v for k, v in now.items() if was.get(k) != v}
+    different = {k: v for k, v in now.items() if _listed(was.get(k)) != _listed(v)}
     if different:
         what = ", ".join(f"{k} {_show(was.get(k))} (now {_show(v)})" for k, v in different.items())
         raise ResumeError(f"Cannot resume: {path} was made with {what}. Resume with the same options, "

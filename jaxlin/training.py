@@ -176,6 +176,7 @@ def fit(
     has_aux: bool = False, eval_fn: EvalFn | None = None, eval_data: Any = None,
     prepare: Callable[[Any], Any] | None = None, mesh: jax.sharding.Mesh | None = None,
     patience: int | None = None, monitor: str = "valid_loss",
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
 ) -> FitResult:
     """Train for `num_epochs` shuffled epochs, one compiled call each.
 
@@ -190,6 +191,7 @@ def fit(
       mesh: train data-parallel over this mesh's devices (`jaxlin.data_parallel_mesh`):
         parameters and data replicated, every minibatch split across the devices.
       patience: stop early once eval_fn's `monitor` figure has not improved for this many epochs.
+      on_epoch: called with each epoch's metrics (host floats), e.g. `jaxlin.LiveCurves().update`.
 
     Returns:
       FitResult(state, history, best), history[name] a list with one float per epoch; `.params`
@@ -216,4 +218,6 @@ def fit(
     for epoch, (state, metrics, best) in enumerate(epochs):
         check_finite(metrics, epoch)
         append_metrics(history, metrics)
+        if on_epoch is not None:
+            on_epoch(metrics)
     return FitResult(state, history, best)

@@ -27,14 +27,16 @@ def test_softmax_run_writes_everything(tiny_source, tmp_path, capsys):
     assert code == 0
     assert stdout.count("epoch ") == 3 and "epoch 3/3" in stdout and "test acc" in stdout
     assert "done in" in stdout
-    assert {p.name for p in out.iterdir()} == {"metrics.json", "curves.png", "predictions.png", "params.npz",
-                                               "checkpoint.npz"}
+    assert {p.name for p in out.iterdir()} == {"metrics.json", "curves.png", "predictions.png", "reliability.png",
+                                               "params.npz", "checkpoint.npz"}
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["epochs"] == 3 and metrics["config"]["optimizer"] == "sgd"
-    assert metrics["config"]["batch_size"] == 16 and metrics["config"]["lr"] == [0.5]
+    assert metrics["config"]["batch_size"] == [16] and metrics["config"]["lr"] == [0.5]
     last = {k: v[-1] for k, v in metrics["history"].items()}
-    assert metrics["final"] == {**last, "test_accuracy_ci95": metrics["final"]["test_accuracy_ci95"],
-                                "test_accuracy_hoeffding95": metrics["final"]["test_accuracy_hoeffding95"]}
+    assert {k: metrics["final"][k] for k in last} == last
+    assert set(metrics["final"]) - set(last) == {"test_accuracy_ci95", "test_accuracy_hoeffding95", "ece",
+                                                 "accuracy_at_90_coverage"}
+    assert 0 <= metrics["final"]["ece"] <= 1
     assert (f"train loss {last['loss']:.4g}  train acc {last['accuracy']:.4g}  test loss {last['test_loss']:.4g}  "
             f"test acc {last['test_accuracy']:.4g}") in stdout
     assert len(metrics["history"]["loss"]) == 3
@@ -52,7 +54,7 @@ def test_linreg_run(tmp_path, capsys):
     assert code == 0
     assert "epoch 3/3" in stdout and "error in estimating w" in stdout
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["config"]["lr"] == [0.03] and metrics["config"]["batch_size"] == 10
+    assert metrics["config"]["lr"] == [0.03] and metrics["config"]["batch_size"] == [10]
     assert metrics["final"]["full_loss"] < 1e-4
 
 

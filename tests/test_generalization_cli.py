@@ -66,7 +66,9 @@ def test_validation_split_on_fashion_mnist_style_data(tiny_source, tmp_path, cap
     assert _run(capsys, *cli_args(tiny_source, tmp_path, out, "--epochs", "2", "--validation", "0.2"))[0] == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"valid_loss", "valid_accuracy", "test_loss", "test_accuracy"} <= set(metrics["history"])
-    assert {"test_accuracy_ci95", "test_accuracy_hoeffding95"} <= set(metrics["final"])
+    assert {"test_accuracy_ci95", "test_accuracy_hoeffding95", "ece", "temperature", "ece_after_temperature",
+            "accuracy_at_90_coverage"} <= set(metrics["final"])
+    assert metrics["final"]["temperature"] > 0
 
 
 @pytest.mark.parametrize("argv, message", [

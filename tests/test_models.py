@@ -32,7 +32,7 @@ def test_unknown_model_and_dataset_name_the_registered_ones():
 def test_config_is_the_book_settings_overridden_and_frozen():
     config = jaxlin.make_config("linreg")
     book = get_model("linreg").BOOK
-    assert (config.lr, config.batch_size, config.epochs) == ((book.learning_rate,), book.batch_size, book.num_epochs)
+    assert (config.lr, config.batch_size, config.epochs) == ((book.learning_rate,), (book.batch_size,), book.num_epochs)
     assert config.optimizer == "sgd" and jaxlin.make_config("linreg", impl="scratch").optimizer == "scratch-sgd"
     assert jaxlin.make_config("softmax", lr=[0.1, 0.3], seed=(0, 1)).is_sweep
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -59,3 +59,18 @@ def test_sweep_progress_and_divergence_marks():
                                                              {"lr": 3, "seed": 0}])
     assert "loss best 0.1 (lr 2, seed 0), worst 0.5, 1 diverged" in line
     assert mark_diverged([None, None, 4], [1.0, float("inf"), float("nan")], 6) == [None, 7, 4]
+
+
+def test_a_batch_size_sweep_equals_separate_runs_and_is_one_command(tmp_path, capsys):
+    config = jaxlin.make_config("linreg", batch_size=[5, 20], lr=[0.01, 0.03], epochs=2)
+    pairs, swept = jaxlin.sweep_model(config)
+    assert [(p["batch_size"], p["lr"]) for p in pairs] == [(5, 0.01), (5, 0.03), (20, 0.01), (20, 0.03)]
+    for m, pair in enumerate(pairs):
+        alone = jaxlin.train_model(jaxlin.make_config("linreg", batch_size=pair["batch_size"], lr=pair["lr"], epochs=2))
+        np.testing.assert_allclose(swept.params["w"][m], alone.params["w"], rtol=1e-5, atol=1e-6)
+    assert main(["--model", "linreg", "--batch-size", "5,20", "--lr", "0.01,0.03", "--epochs", "2",
+                 "--output-dir", str(tmp_path / "run"), "--no-compile-cache"]) == 0
+    runs = json.loads((tmp_path / "run" / "metrics.json").read_text())["runs"]
+    assert [r["batch_size"] for r in runs] == [5, 5, 20, 20] and (tmp_path / "run" / "batch_size_sweep.png").is_file()
+    np.testing.assert_allclose([r["final"]["full_loss"] for r in runs],
+                               [h["full_loss"][-1] for h in swept.histories], rtol=1e-5)

@@ -1,0 +1,79 @@
+"""Showing training as it happens: progress on a terminal, and live curves in a notebook (the
+book's `Animator`, which redraws the curves after every epoch).
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+LONG = 40  # epochs: a longer run gets a progress bar (or about 20 lines), not a line per epoch
+
+
+def epoch_line(epoch: int, num_epochs: int, text: str, seconds: float) -> str:
+    width = len(str(num_epochs))
+    return f"epoch {epoch + 1:>{width}}/{num_epochs}  {text}  ({seconds:.2f} s)"
+
+
+def worth_a_line(epoch: int, num_epochs: int, lines: int = LONG // 2) -> bool:
+    """Whether epoch `epoch` (0-based) gets a line of its own: every epoch of a short run, about
+    `lines` evenly spaced ones (the first and last among them) of a long one."""
+    return num_epochs <= 2 * lines or epoch == 0 or (epoch + 1) % (num_epochs // lines) == 0 or epoch + 1 == num_epochs
+
+
+class EpochPrinter:
+    """A run's progress: one line per epoch for a short run; for a long one a tqdm bar when the
+    output is a terminal, else (a log file) about 20 evenly spaced lines. Use it as a context."""
+
+    def __init__(self, num_epochs: int, done: int = 0, stream: TextIO | None = None):
+        self.num_epochs, self.stream, self.bar = num_epochs, stream or sys.stdout, None
+        if num_epochs - done > LONG and self.stream.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=num_epochs, initial=done, unit="epoch", file=self.stream, dynamic_ncols=True)
+
+    def show(self, epoch: int, text: str, seconds: float) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(text, refresh=False)
+            self.bar.update(1)
+        elif worth_a_line(epoch, self.num_epochs):
+            print(epoch_line(epoch, self.num_epochs, text, seconds), file=self.stream, flush=True)
+
+    def __enter__(self) -> EpochPrinter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class LiveCurves:
+    """Per-epoch curves redrawn in place in a notebook after every epoch.
+
+    live = LiveCurves(); jaxlin.train_model(config, on_epoch=live.update), or call
+    live.update(metrics) in your own loop. Outside IPython it only records `history`.
+    """
+
+    def __init__(self, names: Sequence[str] | None = None, title: str | None = None):
+        self.names, self.title, self.history, self._handle = names, title, {}, None
+
+    def update(self, metrics: Mapping[str, float]) -> None:
+        for name, value in metrics.items():
+            self.history.setdefault(name, []).append(value)
+        try:
+            from IPython import get_ipython
+            from IPython.display import display
+        except ImportError:
+            return
+        if get_ipython() is None:
+            return
+        import matplotlib.pyplot as plt
+
+        from jaxlin.plotting import plot_history
+
+        fig = plot_history(self.history, title=self.title, names=self.names)
+        if self._handle is None:
+            self._handle = display(fig, display_id=True)
+        else:
+            self._handle.update(fig)
+        plt.close(fig)
