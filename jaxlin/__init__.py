@@ -45,7 +45,8 @@ __version__ = "0.1.0"
 
 _LAZY = {  # name -> the module that defines it, imported on first use (it needs tfds or matplotlib)
     "load_fashion_mnist": "jaxlin.data.fashion_mnist",
-    "plot_history": "jaxlin.plotting", "plot_sweep": "jaxlin.plotting",
+    "plot_history": "jaxlin.plotting", "plot_sweep": "jaxlin.sweep_plots",
+    "plot_against": "jaxlin.sweep_plots", "plot_folds": "jaxlin.sweep_plots",
     "prediction_grid": "jaxlin.plotting", "show_images": "jaxlin.plotting", "plot_reliability": "jaxlin.plotting",
 }
 

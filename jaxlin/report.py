@@ -154,7 +154,7 @@ def plot_run(config: Config, model, data, params, history: dict, out: Path, best
 
 
 def plot_sweep_runs(config: Config, runs: list[dict], out: Path) -> None:
-    from jaxlin.plotting import plot_against, plot_sweep
+    from jaxlin.sweep_plots import plot_against, plot_sweep
 
     if len(config.lr) > 1 or len(config.seed) > 1:
         plot_sweep(runs, out / "lr_sweep.png", title=title(config))
@@ -164,7 +164,7 @@ def plot_sweep_runs(config: Config, runs: list[dict], out: Path) -> None:
 
 
 def plot_crossval(config: Config, result, out: Path) -> None:
-    from jaxlin.plotting import plot_folds
+    from jaxlin.sweep_plots import plot_folds
 
     varied = [name for name, values in [*config.model_options().items(), ("lr", config.lr)] if len(values) > 1]
     plot_folds(result, varied[0] if varied else "lr", out / "crossval.png", title=title(config))

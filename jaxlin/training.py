@@ -210,10 +210,8 @@ def fit(
                          has_aux=has_aux, eval_fn=eval_fn, prepare=prepare)
     history: History = {}
     epochs = train_epochs(epoch_fn, state, data, eval_data, num_epochs=num_epochs)
-    if patience is None:
-        epochs = ((state, metrics, None) for state, metrics in epochs)
-    else:
-        epochs = keep_best(epochs, patience=patience, monitor=monitor)
+    epochs = (keep_best(epochs, patience=patience, monitor=monitor) if patience is not None
+              else ((s, m, None) for s, m in epochs))
     best = None
     for epoch, (state, metrics, best) in enumerate(epochs):
         check_finite(metrics, epoch)
