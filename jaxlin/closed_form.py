@@ -15,6 +15,10 @@ def lstsq(X: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
     has full column rank).
 
     X: f32[n, d], y: f32[n] -> (w: f32[d], b: f32[]).
+
+    When the columns of [X, 1] are linearly dependent (D2L 3.1, exercise 2) XᵀX is singular and
+    the minimiser is not unique: this then returns one of them, typically with huge weights that
+    cancel; `jnp.linalg.lstsq` gives the minimum-norm one (notebook 01 compares them).
     """
     X = jnp.asarray(X, jnp.float32)
     y = jnp.asarray(y, jnp.float32)

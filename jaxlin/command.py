@@ -72,7 +72,8 @@ def run(config: Config) -> dict:
         if out is not None and (out / CHECKPOINT).exists():
             raise Interrupted(f"interrupted. Continue with: python -m jaxlin.train --resume --output-dir "
                               f"{shlex.quote(str(out))} (and the same options)") from None
-        raise Interrupted("interrupted before any checkpoint was saved (a sweep or cross-validation saves none): nothing to resume; "
+        raise Interrupted("interrupted before any checkpoint was saved (a sweep or cross-validation saves none): "
+                          "nothing to resume; "
                           "start the run again.") from None
     except OSError as err:
         hint = {errno.ENOSPC: " The disk is full.", errno.EROFS: " The disk is read-only.",

@@ -116,14 +116,14 @@ def _check_generalization(config: Config) -> Config:
             raise ValueError("early stopping watches the validation loss: hold out a validation split too "
                              "(--validation FRACTION)")
         if config.is_sweep or config.kfold:
-            raise ValueError("early stopping works on one run: give one learning rate, seed and degree, "
-                             "without --kfold")
+            raise ValueError("early stopping works on one run: give one learning rate, seed, batch size and "
+                             "degree, without kfold.")
     if config.kfold is not None:
         config = dataclasses.replace(config, kfold=_checks.positive_int("kfold", config.kfold))
         if config.kfold < 2:
             raise ValueError(f"kfold needs at least 2 folds, got {config.kfold}.")
         if len(config.batch_size) > 1:
-            raise ValueError("cross-validation takes one batch size; sweep batch sizes without kfold")
+            raise ValueError("cross-validation (kfold) takes one batch size; sweep batch sizes without it.")
         if config.validation is not None or config.resume or (config.devices or 1) > 1:
             raise ValueError("cross-validation makes its own validation folds and runs on one device without "
                              "resuming: drop --validation, --resume and --devices")
@@ -169,8 +169,8 @@ def make_config(model: str = "softmax", **options) -> Config:
     config = dataclasses.replace(config, data_seed=_seed(config.data_seed))
     config = _check_generalization(config)
     if config.is_sweep and (config.resume or (config.devices or 1) > 1):
-        raise ValueError("a sweep (several learning rates, seeds, batch sizes or degrees) runs on one device and cannot "
-                         "resume; drop devices/resume or sweep one value")
+        raise ValueError("a sweep (several learning rates, seeds, batch sizes or degrees) runs on one device "
+                         "and cannot resume; drop devices/resume or sweep one value")
     if config.resume and config.output_dir is None:
         raise ValueError("resuming needs the folder of the run to continue (--output-dir)")
     return config

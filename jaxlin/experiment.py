@@ -30,12 +30,9 @@ def load_data(config: Config, model: ModuleType | None = None) -> Dataset:
     the config's validation split held out (the same examples for the same `data_seed`), checked by
     the model (`check_data`: ValueError for values it must not train on)."""
     model = model or get_model(config.model)
-    key = jax.random.key(config.data_seed)
-    data = load_dataset(model.DATASET, key, source_dir=config.data_dir, tfds_dir=config.tfds_dir)
-    if config.validation is not None:
-        data = hold_out(data, jax.random.fold_in(key, 1), config.validation)
-    model.check_data(data)
-    return data
+    data = load_dataset(model.DATASET, jax.random.key(config.data_seed), source_dir=config.data_dir,
+                        tfds_dir=config.tfds_dir)
+    return checked_data(model, config, data)
 
 
 def reported_metrics(model: ModuleType, data: Dataset) -> set[str]:
@@ -64,8 +61,12 @@ def sweep_data(model: ModuleType, config: Config, data: Dataset, pairs: list[dic
 
 
 def checked_data(model: ModuleType, config: Config, data: Dataset | None) -> Dataset:
+    """`data` (loaded if None) with the config's validation split held out, unless it has one
+    already, and checked by the model."""
     if data is None:
         return load_data(config, model)
+    if config.validation is not None and data.valid is None:
+        data = hold_out(data, jax.random.fold_in(jax.random.key(config.data_seed), 1), config.validation)
     model.check_data(data)
     return data
 
@@ -143,7 +144,8 @@ def sweep_model(config: Config, data: Dataset | None = None) -> tuple[list[dict]
                              eval_data=group_data, per_model_data=per_model, **epoch_options(model, group, data)))
         all_pairs += [{**pair, **extra} for pair in pairs]
     state = jax.tree_util.tree_map(lambda *leaves: jnp.concatenate(leaves), *(r.state for r in results))
-    return all_pairs, SweepResult(state, sum((r.histories for r in results), []), sum((r.diverged for r in results), []))
+    histories, diverged = (sum((getattr(r, name) for r in results), []) for name in ("histories", "diverged"))
+    return all_pairs, SweepResult(state, histories, diverged)
 
 
 def exact_figures(model: ModuleType, data: Dataset, per_model: bool) -> list[dict[str, float]] | None:

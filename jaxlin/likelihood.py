@@ -17,16 +17,21 @@ from jaxlin import _checks
 from jaxlin.losses import absolute_loss, squared_loss
 
 
-def gaussian_nll(y_hat: jax.Array, y: jax.Array, sigma: float = 1.0) -> jax.Array:
+def _positive(name: str, value):
+    """A Python number is checked here; an array (e.g. a σ being fitted, under jit) is taken as is."""
+    return _checks.positive_float(name, value) if isinstance(value, (int, float)) else value
+
+
+def gaussian_nll(y_hat: jax.Array, y: jax.Array, sigma: float | jax.Array = 1.0) -> jax.Array:
     """−log N(y; ŷ, σ²) = squared_loss(ŷ, y)/σ² + log(σ√(2π)), elementwise: f32[...] -> f32[...]."""
-    sigma = _checks.positive_float("sigma", sigma)
-    return squared_loss(y_hat, y) / sigma**2 + jnp.float32(math.log(sigma * math.sqrt(2 * math.pi)))
+    sigma = _positive("sigma", sigma)
+    return squared_loss(y_hat, y) / sigma**2 + jnp.log(sigma * math.sqrt(2 * math.pi))
 
 
-def laplace_nll(y_hat: jax.Array, y: jax.Array, scale: float = 1.0) -> jax.Array:
+def laplace_nll(y_hat: jax.Array, y: jax.Array, scale: float | jax.Array = 1.0) -> jax.Array:
     """−log Laplace(y; ŷ, b) = absolute_loss(ŷ, y)/b + log(2b), elementwise: f32[...] -> f32[...]."""
-    scale = _checks.positive_float("scale", scale)
-    return absolute_loss(y_hat, y) / scale + jnp.float32(math.log(2 * scale))
+    scale = _positive("scale", scale)
+    return absolute_loss(y_hat, y) / scale + jnp.log(2 * scale)
 
 
 def best_constant(y: jax.Array, loss: str = "squared") -> jax.Array:
@@ -42,6 +47,8 @@ def best_constant(y: jax.Array, loss: str = "squared") -> jax.Array:
 def fit_constant(y: jax.Array, loss: str, num_steps: int = 2000, learning_rate: float = 0.01) -> jax.Array:
     """The same constant found by gradient descent on the mean loss, from b = 0: the check that
     the closed forms above are the minimisers. y: f32[n] -> f32[]."""
+    if loss not in ("squared", "absolute"):
+        raise ValueError(f"loss must be 'squared' or 'absolute', got {loss!r}.")
     per_example = {"squared": squared_loss, "absolute": absolute_loss}[loss]
     grad = jax.grad(lambda b: per_example(jnp.full_like(y, b), y).mean())
     return jax.lax.fori_loop(0, num_steps, lambda _, b: b - learning_rate * grad(b), jnp.zeros((), y.dtype))

@@ -1,7 +1,7 @@
 """The training loops of `python -m jaxlin.train`, one per kind of run, each visible and its own:
 one model (checkpointed every epoch, resumable, optionally stopped early), a sweep of models
-trained together, and K-fold cross-validation. Each prints one line per epoch and returns what
-metrics.json keeps.
+trained together, and K-fold cross-validation. Each shows its progress (`EpochPrinter`) and
+returns what metrics.json keeps.
 """
 from __future__ import annotations
 
@@ -87,12 +87,13 @@ def run_sweep(config: Config, model, data, out: Path) -> dict:
     groups = by_batch_size(config)
     print(f"sweep: {report.sweep_size(config, len(runs(config)) * len(groups))}, trained together in one "
           f"vmapped, compiled epoch{' per batch size' if len(groups) > 1 else ''}")
-    clock = report.EpochClock()
+    clocks = []
     pairs, histories, diverged, exact, params = [], [], [], [], []
     for extra, group in groups:
         if extra:
             print(f"batch size {extra['batch_size']}:")
-        trained = _sweep_group(group, model, data, clock)
+        clocks.append(report.EpochClock())
+        trained = _sweep_group(group, model, data, clocks[-1])
         pairs += [{**pair, **extra} for pair in trained[0]]
         for kept, more in zip((histories, diverged, exact, params), trained[1:]):
             kept += more
@@ -101,7 +102,7 @@ def run_sweep(config: Config, model, data, out: Path) -> dict:
     save_checkpoint(out / "params.npz", {"params": stacked}, metadata={**config.to_json(), "runs": pairs})
     if config.plots:
         report.plot_sweep_runs(config, table, out)
-    return {"runs": table, **clock.timing()}
+    return {"runs": table, **report.EpochClock.merged(clocks)}
 
 
 def _sweep_group(config: Config, model, data, clock) -> tuple[list, list, list, list, list]:

@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_int, default=None, help="PRNG seed for initialisation and shuffling (default: 0)")
     p.add_argument("--seeds", type=_list_of(_int), default=None,
                    help="comma-separated seeds to sweep, e.g. 0,1,2 (instead of --seed). Several learning "
-                        "rates and/or seeds train together, vmapped in one compiled call")
+                        "rates, seeds or degrees train together, vmapped in one compiled call (one per batch size)")
     p.add_argument("--data-seed", type=_int, default=0,
                    help="PRNG seed that draws synthetic data, the validation split and the folds")
     p.add_argument("--degree", type=_list_of(_int), default=None,
@@ -142,7 +142,8 @@ def parse_config(argv: list[str] | None = None) -> Config:
             args.model, impl=args.impl, optimizer=args.optimizer, lr=args.lr,
             seed=_seeds(parser, args), batch_size=args.batch_size, epochs=args.epochs,
             data_seed=args.data_seed, degree=args.degree, validation=args.validation,
-            early_stopping=args.early_stopping, kfold=args.kfold, devices=args.devices, data_dir=args.data_dir, tfds_dir=args.tfds_dir,
+            early_stopping=args.early_stopping, kfold=args.kfold, devices=args.devices, data_dir=args.data_dir,
+            tfds_dir=args.tfds_dir,
             output_dir=args.output_dir, resume=args.resume, debug_nans=args.debug_nans, plots=not args.no_plots,
             compile_cache=not args.no_compile_cache,
         )

@@ -89,13 +89,14 @@ def prediction_grid(images, true_labels: Sequence[str], predicted_labels: Sequen
 def finish(fig, ax, path, title: str | None, log: bool = False):
     """Grid, legend, title; a log scale when asked and something positive is drawn (a sweep whose
     every model diverged draws only NaN); saved to `path` when given."""
-    if log and any(np.any(np.isfinite(y) & (y > 0)) for y in (np.asarray(line.get_ydata(), float) for line in ax.lines)):
+    drawn = [np.asarray(line.get_ydata(), float) for line in ax.lines]
+    if log and any(np.any(np.isfinite(y) & (y > 0)) for y in drawn):
         ax.set_yscale("log")
     ax.grid(True, alpha=0.3)
     crowded = len(ax.get_legend_handles_labels()[1]) > 6
     ax.legend(fontsize=8, **({"loc": "upper left", "bbox_to_anchor": (1.02, 1)} if crowded else {}))
     if title:
-        ax.set_title(title)
+        fig.suptitle(title) if len(fig.axes) > 1 else ax.set_title(title)
     if path is not None:
         save_figure(fig, path)
     return fig
@@ -127,6 +128,4 @@ def plot_reliability(curves: dict, figures: dict, path: str | os.PathLike | None
                   label=f"90% coverage: accuracy {figures['accuracy_at_90_coverage']:.3f}")
     right.set(xlabel="coverage (fraction of test examples answered)", ylabel="accuracy on those",
               title="abstaining when unsure")
-    if title:
-        fig.suptitle(title)
-    return finish(fig, right, path, None)
+    return finish(fig, right, path, title)

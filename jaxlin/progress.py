@@ -3,7 +3,9 @@ book's `Animator`, which redraws the curves after every epoch).
 """
 from __future__ import annotations
 
+import shutil
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
@@ -30,7 +32,9 @@ class EpochPrinter:
         if num_epochs - done > LONG and self.stream.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=num_epochs, initial=done, unit="epoch", file=self.stream, dynamic_ncols=True)
+            width = {} if shutil.get_terminal_size((0, 0)).columns else {"ncols": 100}  # a terminal of unknown width
+            self.bar = tqdm(total=num_epochs, initial=done, unit="epoch", file=self.stream,
+                            dynamic_ncols=not width, **width)
 
     def show(self, epoch: int, text: str, seconds: float) -> None:
         if self.bar is not None:
@@ -47,30 +51,47 @@ class EpochPrinter:
             self.bar.close()
 
 
-class LiveCurves:
-    """Per-epoch curves redrawn in place in a notebook after every epoch.
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")  # a Jupyter kernel, not terminal IPython
 
-    live = LiveCurves(); jaxlin.train_model(config, on_epoch=live.update), or call
-    live.update(metrics) in your own loop. Outside IPython it only records `history`.
+
+class LiveCurves:
+    """Per-epoch curves redrawn in place in a notebook as training goes (the book's `Animator`).
+
+    live = LiveCurves(epochs=10); jaxlin.train_model(config, on_epoch=live.update), or call
+    live.update(metrics) in your own loop. Drawing takes about 0.1 s, so it redraws at most every
+    `min_seconds`, and always at epoch `epochs` (if given) or when `draw()` is called. Outside a
+    notebook it only records `history`.
     """
 
-    def __init__(self, names: Sequence[str] | None = None, title: str | None = None):
-        self.names, self.title, self.history, self._handle = names, title, {}, None
+    def __init__(self, names: Sequence[str] | None = None, title: str | None = None, epochs: int | None = None,
+                 min_seconds: float = 0.5):
+        self.names, self.title, self.epochs, self.min_seconds = names, title, epochs, min_seconds
+        self.history: dict[str, list] = {}
+        self._handle, self._drawn = None, float("-inf")
 
     def update(self, metrics: Mapping[str, float]) -> None:
         for name, value in metrics.items():
             self.history.setdefault(name, []).append(value)
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:
-            return
-        if get_ipython() is None:
+        last = self.epochs is not None and len(next(iter(self.history.values()))) >= self.epochs
+        if last or time.perf_counter() - self._drawn >= self.min_seconds:
+            self.draw()
+
+    def draw(self) -> None:
+        """Redraw the curves now (in a notebook; elsewhere nothing)."""
+        if not self.history or not _in_notebook():
             return
         import matplotlib.pyplot as plt
+        from IPython.display import display
 
         from jaxlin.plotting import plot_history
 
+        self._drawn = time.perf_counter()
         fig = plot_history(self.history, title=self.title, names=self.names)
         if self._handle is None:
             self._handle = display(fig, display_id=True)

@@ -44,7 +44,8 @@ def banner(config: Config, num_devices: int) -> str:
         extras.append(f"early stopping after {config.early_stopping} epochs without improvement")
     if config.kfold is not None:
         extras.append(f"{config.kfold}-fold cross-validation")
-    return (f"jaxlin: {config.model} ({config.impl}), {config.optimizer} lr {lrs}, batch {','.join(map(str, config.batch_size))}, "
+    batches = ",".join(map(str, config.batch_size))
+    return (f"jaxlin: {config.model} ({config.impl}), {config.optimizer} lr {lrs}, batch {batches}, "
             f"{config.epochs} epochs, seed {seeds}, {''.join(e + ', ' for e in extras)}"
             f"on {num_devices} {jax.devices()[0].platform} device(s)")
 
@@ -78,10 +79,17 @@ class EpochClock:
 
     def timing(self) -> dict[str, float]:
         """{"first_epoch_s" (compiling included), "steady_epoch_s" (median of the others)}."""
-        if not self.seconds:
+        return EpochClock.merged([self])
+
+    @staticmethod
+    def merged(clocks: Sequence[EpochClock]) -> dict[str, float]:
+        """The timing of runs compiled one after another (a batch-size sweep): the first epoch of
+        the first, and the median over every run's epochs after its first (its compile)."""
+        clocks = [c for c in clocks if c.seconds]
+        if not clocks:
             return {}
-        steady = self.seconds[1:] or self.seconds
-        return {"first_epoch_s": self.seconds[0], "steady_epoch_s": float(np.median(steady))}
+        steady = [s for c in clocks for s in c.seconds[1:]] or clocks[0].seconds
+        return {"first_epoch_s": clocks[0].seconds[0], "steady_epoch_s": float(np.median(steady))}
 
 
 def sweep_progress(metrics: Mapping[str, list[float]], pairs: Sequence[dict]) -> str:

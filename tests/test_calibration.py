@@ -7,7 +7,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax as np_log_softmax, softmax as np_softmax
 
 from jaxlin.calibration import (
-    accuracy_at_coverage, coverage_curve, expected_calibration_error, fit_temperature, reliability_bins,
+    TEMPERATURES, accuracy_at_coverage, coverage_curve, expected_calibration_error, fit_temperature, reliability_bins,
 )
 
 
@@ -81,3 +81,20 @@ def test_coverage_curve_matches_sorting_by_confidence(calibrated):
     assert float(accuracy_at_coverage(logits, labels, 1.0)) == pytest.approx(right.mean())
     assert float(accuracy_at_coverage(logits, labels, 0.5)) == pytest.approx(right[:2000].mean())
     assert float(accuracy_at_coverage(logits, labels, 0.5)) > right.mean()  # confident ones are right more often
+
+
+def test_temperature_is_clipped_where_the_cross_entropy_has_no_minimum(calibrated):
+    logits, labels = calibrated
+    all_right, all_wrong = logits.argmax(-1), (logits.argmax(-1) + 1) % 10
+    assert float(fit_temperature(logits, all_right)) == pytest.approx(TEMPERATURES[0])
+    assert float(fit_temperature(logits, all_wrong)) == pytest.approx(TEMPERATURES[1])
+    assert float(fit_temperature(logits.at[0, 0].set(jnp.inf), labels)) == 1.0
+
+
+def test_accuracy_at_coverage_is_the_same_with_and_without_jit(calibrated):
+    logits, labels = calibrated
+    for n in (50, 77, 4000):
+        for coverage in (0.3, 0.9, 1.0):
+            eager = accuracy_at_coverage(logits[:n], labels[:n], coverage)
+            jitted = jax.jit(accuracy_at_coverage, static_argnums=2)(logits[:n], labels[:n], coverage)
+            assert float(eager) == float(jitted)

@@ -152,3 +152,10 @@ def test_fit_with_patience_returns_the_best_epochs_parameters():
     assert len(losses) == result.best.epoch + 3 < 30
     again = jaxlin.train_model(jaxlin.make_config("polynomial", epochs=result.best.epoch, **options))
     np.testing.assert_array_equal(result.best.params["w"], again.params["w"])
+
+
+def test_train_model_holds_out_the_configs_validation_split_from_data_it_is_given(data):
+    config = jaxlin.make_config("polynomial", validation=0.2, epochs=2)
+    given = jaxlin.train_model(config, data)
+    loaded = jaxlin.train_model(config)
+    assert given.history == loaded.history and len(given.history["valid_loss"]) == 2

@@ -124,3 +124,20 @@ def test_a_checkpoint_with_another_key_is_refused(tiny_source, tmp_path, capsys)
     np.savez(path, **arrays)
     assert main(cli_args(tiny_source, tmp_path, out, "--epochs", "2", "--resume")) == 1
     assert "another PRNG key" in capsys.readouterr().err
+
+
+def test_a_checkpoint_from_before_batch_size_lists_resumes(tmp_path, capsys):
+    """Checkpoints written before batch sizes could be swept hold the batch size as a number."""
+    out = tmp_path / "run"
+    argv = ["--model", "linreg", "--epochs", "2", "--output-dir", str(out), "--no-plots", "--no-compile-cache"]
+    assert main(argv) == 0
+    path = out / "checkpoint.npz"
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    metadata = checkpoint.load_metadata(path)
+    metadata["config"]["batch_size"] = metadata["config"]["batch_size"][0]
+    arrays["__meta__"] = np.frombuffer(json.dumps(metadata).encode(), np.uint8)
+    np.savez(path, **arrays)
+    (out / "metrics.json").unlink()
+    assert main([*argv[:3], "3", *argv[4:], "--resume"]) == 0
+    assert "resuming after epoch 2" in capsys.readouterr().out

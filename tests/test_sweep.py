@@ -74,3 +74,13 @@ def test_a_batch_size_sweep_equals_separate_runs_and_is_one_command(tmp_path, ca
     assert [r["batch_size"] for r in runs] == [5, 5, 20, 20] and (tmp_path / "run" / "batch_size_sweep.png").is_file()
     np.testing.assert_allclose([r["final"]["full_loss"] for r in runs],
                                [h["full_loss"][-1] for h in swept.histories], rtol=1e-5)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"batch_size": [64, 64]}, "batch_size repeats 64"),
+    ({"batch_size": [64, 256], "kfold": 5}, "one batch size"),
+    ({"batch_size": [64, 256], "resume": True, "output_dir": "x"}, "cannot resume"),
+])
+def test_batch_size_lists_that_cannot_be_are_refused(options, message):
+    with pytest.raises(ValueError, match=message):
+        jaxlin.make_config("softmax", **options)
