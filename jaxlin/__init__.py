@@ -12,7 +12,7 @@ from jaxlin.checkpoint import (
 from jaxlin.calibration import (
     accuracy_at_coverage, coverage_curve, expected_calibration_error, fit_temperature, reliability_bins,
 )
-from jaxlin.closed_form import lstsq
+from jaxlin.closed_form import lstsq, ridge
 from jaxlin.config import Config, make_config
 from jaxlin.data import (
     FASHION_MNIST_LABELS, DataError, Dataset, hold_out, image_batches, load_dataset, polynomial_features,
@@ -32,6 +32,7 @@ from jaxlin.minibatch import minibatches
 from jaxlin.models import MODELS, get_model
 from jaxlin.optim import OPTIMIZERS, make_optimizer, sgd
 from jaxlin.progress import LiveCurves
+from jaxlin.regularization import decayed, l1_penalty, l1_proximal, l2_penalty, soft_threshold, weights_only
 from jaxlin.order import batch_indices
 from jaxlin.parallel import data_parallel_mesh
 from jaxlin.softmax import log_softmax, logsumexp, naive_softmax, softmax

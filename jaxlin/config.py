@@ -31,6 +31,7 @@ class Config:
     batch_size: tuple[int, ...]  # several make a sweep too, one compiled epoch per batch size
     epochs: int = dataclasses.field(metadata=_HOW)
     data_seed: int = 0  # draws synthetic data and the validation split
+    weight_decay: tuple[float, ...] | None = None  # λ of the L2 penalty on the weights; several make a sweep
     degree: tuple[int, ...] | None = None  # polynomial degree(s), for models with this option
     validation: float | None = None  # fraction of the training split held out for validation
     early_stopping: int | None = None  # patience in epochs, watching the validation loss
@@ -46,7 +47,13 @@ class Config:
 
     @property
     def is_sweep(self) -> bool:
-        return len(self.lr) * len(self.seed) * len(self.batch_size) * len(self.degree or (None,)) > 1
+        return len(self.lr) * len(self.seed) * len(self.batch_size) * len(self.degree or (None,)) \
+            * len(self.weight_decay or (None,)) > 1
+
+    def run_options(self) -> dict[str, tuple]:
+        """What varies between the runs besides learning rate and seed: weight decay and the
+        model's own options, each with the values to try."""
+        return {**({} if self.weight_decay is None else {"weight_decay": self.weight_decay}), **self.model_options()}
 
     def model_options(self) -> dict[str, tuple]:
         """The model's own options (see the model's OPTIONS) with the values to try: {"degree": (3,)}."""
@@ -82,6 +89,16 @@ def _seed(value) -> int:
     if not 0 <= value < 2**32:  # jax.random.key keeps 32 bits: 2**32 would be seed 0 again
         raise ValueError(f"seed must be from 0 to {2**32 - 1}, got {value}.")
     return int(value)
+
+
+def _weight_decay(value) -> float:
+    try:
+        as_float = float(value) if not isinstance(value, (bool, str)) else None
+    except (TypeError, ValueError):
+        as_float = None
+    if as_float is None or not np.isfinite(as_float) or as_float < 0:
+        raise ValueError(f"weight decay must be a number ≥ 0 (e.g. 0, 0.1 or 3), got {value!r}.")
+    return as_float
 
 
 def _distinct(name: str, values: tuple) -> tuple:
@@ -144,6 +161,9 @@ def make_config(model: str = "softmax", **options) -> Config:
     options = {k: v for k, v in options.items() if v is not None}
     if "degree" in options and "degree" not in model_options:
         raise ValueError(f"degree is an option of the polynomial model, not of {model}.")
+    if "weight_decay" in options:
+        options["weight_decay"] = _distinct("weight_decay", _as_tuple("weight_decay", options["weight_decay"],
+                                                                      _weight_decay))
     if "degree" in model_options:
         degrees = _as_tuple("degree", options.get("degree", model_options["degree"]),
                             lambda v: _checks.degree(v, module.MAX_DEGREE))

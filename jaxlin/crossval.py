@@ -52,7 +52,7 @@ def crossval_start(model: ModuleType, config: Config, data: Dataset) -> tuple[li
         raise SplitError(f"Cross-validating {len(models)} models would stack {len(models)} copies of the "
                          f"training data ({size / 2**30:.1f} GiB, more than {MAX_STACKED_BYTES / 2**30:.0f}); "
                          "use fewer folds or runs.")
-    starts = [start(model, config, m["lr"], m["seed"]) for m in models]
+    starts = [start(model, config, m) for m in models]
     without_test = dataclasses.replace(data, test=None)  # the test split plays no part in choosing
     datasets = stack([run_data(model, fold(without_test, folds, m["fold"]), m) for m in models])
     return models, starts[0][0], stack([state for _, state in starts]), datasets

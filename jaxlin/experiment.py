@@ -42,8 +42,9 @@ def reported_metrics(model: ModuleType, data: Dataset) -> set[str]:
 
 
 def runs(config: Config) -> list[dict]:
-    """Every run of the config: [{"lr", "seed", and the model's options, e.g. "degree"}, ...]."""
-    return grid(config.lr, config.seed, **config.model_options())
+    """Every run of the config: [{"lr", "seed", and "weight_decay" and the model's options (e.g.
+    "degree") when the config has them}, ...]."""
+    return grid(config.lr, config.seed, **config.run_options())
 
 
 def run_data(model: ModuleType, data: Dataset, run: dict) -> Dataset:
@@ -55,7 +56,7 @@ def run_data(model: ModuleType, data: Dataset, run: dict) -> Dataset:
 def sweep_data(model: ModuleType, config: Config, data: Dataset, pairs: list[dict]) -> tuple[Dataset, bool]:
     """The data of a sweep's runs and whether they are per model (stacked) or shared: runs that
     differ in a model option (e.g. the degree) each get their own copy."""
-    if any(len(values) > 1 for values in config.model_options().values()):
+    if any(len(values) > 1 for values in config.model_options().values()):  # weight decay lives in the optimizer
         return stack([run_data(model, data, run) for run in pairs]), True
     return run_data(model, data, pairs[0]), False
 
@@ -71,13 +72,14 @@ def checked_data(model: ModuleType, config: Config, data: Dataset | None) -> Dat
     return data
 
 
-def start(model: ModuleType, config: Config, lr: float | None = None,
-          seed: int | None = None) -> tuple[optax.GradientTransformation, TrainState]:
-    """A run's optimizer (learning rate in its state) and first train state, from its seed: one
-    key to initialise the parameters, one to shuffle. lr and seed default to the config's first."""
-    lr, seed = config.lr[0] if lr is None else lr, config.seed[0] if seed is None else seed
-    init_key, shuffle_key = jax.random.split(jax.random.key(seed))
-    optimizer = make_optimizer(config.optimizer, lr)
+def start(model: ModuleType, config: Config,
+          run: dict | None = None) -> tuple[optax.GradientTransformation, TrainState]:
+    """A run's optimizer (learning rate and weight decay in its state) and first train state,
+    from its seed: one key to initialise the parameters, one to shuffle. run: one of `runs(config)`
+    (default: the first)."""
+    run = run or runs(config)[0]
+    init_key, shuffle_key = jax.random.split(jax.random.key(run["seed"]))
+    optimizer = make_optimizer(config.optimizer, run["lr"], run.get("weight_decay"))
     return optimizer, init_state(model.init(init_key), optimizer, shuffle_key)
 
 
@@ -93,7 +95,7 @@ def sweep_start(model: ModuleType, config: Config) -> tuple[list[dict], optax.Gr
     """Every run of the config (`runs`), the optimizer they share (each learning rate lives in
     its own optimizer state), and their first train states stacked along a model axis."""
     pairs = runs(config)
-    starts = [start(model, config, p["lr"], p["seed"]) for p in pairs]
+    starts = [start(model, config, p) for p in pairs]
     return pairs, starts[0][0], stack([state for _, state in starts])
 
 

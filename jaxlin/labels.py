@@ -9,7 +9,7 @@ LABELS = {  # metric -> label, in the order shown; a metric not listed is shown 
     "weights": "learned weights (first 5)", "true_weights": "true weights",
     "exact_full_loss": "exact fit: train loss", "exact_valid_loss": "exact fit: valid loss",
     "exact_test_loss": "exact fit: test loss",
-    "w_error": "error in estimating w", "b_error": "error in estimating b",
+    "w_norm": "‖w‖", "w_error": "error in estimating w", "b_error": "error in estimating b",
 }
 
 

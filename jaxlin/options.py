@@ -27,6 +27,16 @@ def _list_of(parse):
     return parse_list
 
 
+def _weight_decay(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number ≥ 0, got {text}")
+    return value
+
+
 def _int(text: str) -> int:
     try:
         return int(text)
@@ -91,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "rates, seeds or degrees train together, vmapped in one compiled call (one per batch size)")
     p.add_argument("--data-seed", type=_int, default=0,
                    help="PRNG seed that draws synthetic data, the validation split and the folds")
+    p.add_argument("--weight-decay", type=_list_of(_weight_decay), metavar="LAMBDA", default=None,
+                   help="L2 regularisation: add λ·w to the weights' gradient (the gradient of λ·½‖w‖²; "
+                        "not the biases), e.g. 3; a comma-separated list such as 0,0.1,1,3,10 trains one "
+                        "model per λ together (default: none)")
     p.add_argument("--degree", type=_list_of(_int), default=None,
                    help="polynomial model: the degree of the fit, 0 to 20 (book: 3 fits, 1 underfits, 20 "
                         "overfits), or a comma-separated list such as 0,1,2,3,5,10,20 to compare them in one "
@@ -141,7 +155,7 @@ def parse_config(argv: list[str] | None = None) -> Config:
         config = make_config(
             args.model, impl=args.impl, optimizer=args.optimizer, lr=args.lr,
             seed=_seeds(parser, args), batch_size=args.batch_size, epochs=args.epochs,
-            data_seed=args.data_seed, degree=args.degree, validation=args.validation,
+            data_seed=args.data_seed, weight_decay=args.weight_decay, degree=args.degree, validation=args.validation,
             early_stopping=args.early_stopping, kfold=args.kfold, devices=args.devices, data_dir=args.data_dir,
             tfds_dir=args.tfds_dir,
             output_dir=args.output_dir, resume=args.resume, debug_nans=args.debug_nans, plots=not args.no_plots,

@@ -37,7 +37,8 @@ def shown(metrics: Mapping[str, float], sep: str = "  ") -> str:
 
 def banner(config: Config, num_devices: int) -> str:
     lrs, seeds = ",".join(map(str, config.lr)), ",".join(map(str, config.seed))
-    extras = [f"degree {','.join(map(str, config.degree))}"] if config.degree is not None else []
+    extras = [f"weight decay {','.join(map(str, config.weight_decay))}"] if config.weight_decay is not None else []
+    extras += [f"degree {','.join(map(str, config.degree))}"] if config.degree is not None else []
     if config.validation is not None:
         extras.append(f"{config.validation:g} of the training data held out for validation")
     if config.early_stopping is not None:
@@ -53,7 +54,7 @@ def banner(config: Config, num_devices: int) -> str:
 def sweep_size(config: Config, num_runs: int) -> str:
     counts = [f"{len(config.lr)} learning rates", f"{len(config.seed)} seeds"]
     counts += [f"{len(config.batch_size)} batch sizes"] if len(config.batch_size) > 1 else []
-    counts += [f"{len(v)} {name}s" for name, v in config.model_options().items()]
+    counts += [f"{len(v)} {name.replace('_', ' ')}s" for name, v in config.run_options().items()]
     return f"{num_runs} models ({' x '.join(counts)})"
 
 
@@ -166,7 +167,7 @@ def plot_sweep_runs(config: Config, runs: list[dict], out: Path) -> None:
 
     if len(config.lr) > 1 or len(config.seed) > 1:
         plot_sweep(runs, out / "lr_sweep.png", title=title(config))
-    for name, values in [("batch_size", config.batch_size), *config.model_options().items()]:
+    for name, values in [("batch_size", config.batch_size), *config.run_options().items()]:
         if len(values) > 1:
             plot_against(name, runs, out / f"{name}_sweep.png", title=title(config))
 
@@ -174,7 +175,7 @@ def plot_sweep_runs(config: Config, runs: list[dict], out: Path) -> None:
 def plot_crossval(config: Config, result, out: Path) -> None:
     from jaxlin.sweep_plots import plot_folds
 
-    varied = [name for name, values in [*config.model_options().items(), ("lr", config.lr)] if len(values) > 1]
+    varied = [name for name, values in [*config.run_options().items(), ("lr", config.lr)] if len(values) > 1]
     plot_folds(result, varied[0] if varied else "lr", out / "crossval.png", title=title(config))
 
 

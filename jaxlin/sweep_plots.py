@@ -49,13 +49,19 @@ def _option_axis(ax, option: str, values) -> None:
     elif option == "batch_size":
         ax.set_xscale("log", base=2)
         ax.set_xticks(sorted(set(values)), [str(v) for v in sorted(set(values))])
+    elif option == "weight_decay":  # 0 (no penalty) and a log scale of the others
+        positive = [v for v in values if v > 0]
+        ax.set_xscale("symlog", linthresh=min(positive) if positive else 1.0)
     elif all(float(v).is_integer() for v in values):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 _LOSS_STYLES = (("full_loss", "-"), ("loss", "-"), ("valid_loss", "-."), ("test_loss", "--"),
                 ("exact_full_loss", ":"), ("exact_valid_loss", ":"), ("exact_test_loss", ":"))
-_ACCURACY_STYLES = (("accuracy", "-"), ("valid_accuracy", "-."), ("test_accuracy", "--"))
+_SECOND_PANELS = {  # the second panel's figures, if a run has them, and its label
+    "accuracy after training": (("accuracy", "-"), ("valid_accuracy", "-."), ("test_accuracy", "--")),
+    "‖w‖ after training": (("w_norm", "-"),),
+}
 
 
 def _draw_finals(ax, option: str, runs: Sequence[dict], styles) -> None:
@@ -77,14 +83,15 @@ def plot_against(option: str, runs: Sequence[dict], path: str | os.PathLike | No
                  title: str | None = None):
     """The final figures of a sweep's runs against one of their options (e.g. the degree: D2L 4.4's
     underfitting and overfitting in one picture; or the batch size, D2L 3.7's exercise 1): losses on
-    a log scale, and accuracies beside them for classifiers; a line per other setting."""
-    accuracies = any(name in runs[0]["final"] for name, _ in _ACCURACY_STYLES)
-    fig, axes = plt.subplots(1, 2 if accuracies else 1, figsize=(11 if accuracies else 6, 4), squeeze=False)
+    a log scale, and accuracies (or ‖w‖) beside them; a line per other setting."""
+    second = next((label for label, styles in _SECOND_PANELS.items()
+                   if any(name in runs[0]["final"] for name, _ in styles)), None)
+    fig, axes = plt.subplots(1, 2 if second else 1, figsize=(11 if second else 6, 4), squeeze=False)
     _draw_finals(axes[0, 0], option, runs, _LOSS_STYLES)
     axes[0, 0].set_ylabel("loss after training")
-    if accuracies:
-        _draw_finals(axes[0, 1], option, runs, _ACCURACY_STYLES)
-        axes[0, 1].set_ylabel("accuracy after training")
+    if second:
+        _draw_finals(axes[0, 1], option, runs, _SECOND_PANELS[second])
+        axes[0, 1].set_ylabel(second)
         axes[0, 1].grid(True, alpha=0.3)
         axes[0, 1].legend(fontsize=8)
     return finish(fig, axes[0, 0], path, title, log=True)

@@ -19,6 +19,7 @@ DATASETS = {
     "fashion_mnist": "jaxlin.data.fashion_mnist:fashion_mnist_dataset",
     "synthetic_linear": "jaxlin.data.synthetic:linear_dataset",
     "polynomial": "jaxlin.data.polynomial:polynomial_dataset",
+    "high_dim": "jaxlin.data.synthetic:high_dim_dataset",
 }
 _NEEDS_TFDS = ("fashion_mnist_builder", "fashion_mnist_dataset", "load_fashion_mnist")
 

@@ -13,6 +13,7 @@ MODELS = {
     "softmax": "jaxlin.models.softmax_regression",
     "linreg": "jaxlin.models.linear_regression",
     "polynomial": "jaxlin.models.polynomial_regression",
+    "highdim": "jaxlin.models.high_dim_regression",
 }
 
 
