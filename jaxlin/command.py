@@ -20,10 +20,10 @@ import jax
 from jaxlin import report
 from jaxlin.atomic import write_json
 from jaxlin.claim import ClaimError, claimed, new_folder
-from jaxlin.config import Config
+from jaxlin.config import SOLVERS, Config
 from jaxlin.data.holdout import SplitError
 from jaxlin.experiment import load_data, reported_metrics
-from jaxlin.loops import CHECKPOINT, LoopError, run_kfold, run_single, run_sweep
+from jaxlin.loops import CHECKPOINT, LoopError, run_kfold, run_single, run_solve, run_sweep
 from jaxlin.models import get_model
 from jaxlin.parallel import check_batch_size, data_parallel_mesh
 from jaxlin.resume import ResumeError, check_checkpoint
@@ -60,7 +60,7 @@ def run(config: Config) -> dict:
     if config.debug_nans:
         jax.config.update("jax_debug_nans", True)
     out = Path(config.output_dir) if config.output_dir else None
-    mesh = None if config.is_sweep or config.kfold else data_parallel(config)
+    mesh = None if config.is_sweep or config.kfold or config.optimizer in SOLVERS else data_parallel(config)
     try:
         made = out is None
         out = out or new_folder(_default_folder(config))
@@ -106,7 +106,9 @@ def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
                           "cross-validation watch; drop --early-stopping / --kfold.")
     load_s = time.perf_counter() - started
     try:
-        if config.kfold:
+        if config.optimizer in SOLVERS:
+            summary = run_solve(config, model, data, out)
+        elif config.kfold:
             summary = run_kfold(config, model, data, out)
         elif config.is_sweep:
             summary = run_sweep(config, model, data, out)

@@ -36,6 +36,8 @@ class Config:
     validation: float | None = None  # fraction of the training split held out for validation
     early_stopping: int | None = None  # patience in epochs, watching the validation loss
     kfold: int | None = None  # cross-validate the sweep's models on this many folds
+    tol: float | None = None  # lbfgs: stop at this gradient norm
+    max_iter: int | None = None  # lbfgs: at most this many iterations
     devices: int | None = dataclasses.field(default=None, metadata=_HOW)  # None: all local devices
     data_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
     tfds_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
@@ -118,6 +120,24 @@ def _option(name: str, value):
     return value
 
 
+SOLVERS = ("lbfgs",)  # full-batch, to convergence: no epochs, minibatches or learning rate
+
+
+def _check_solver(options: dict) -> None:
+    given = sorted(k for k in ("lr", "batch_size", "epochs", "early_stopping", "kfold", "resume")
+                   if options.get(k) not in (None, False))
+    if given:
+        raise ValueError(f"lbfgs solves the full-batch problem to convergence in one compiled loop; "
+                         f"{', '.join(given)} do(es) not apply (use tol and max_iter).")
+    for name, check in (("tol", lambda v: _checks.positive_float("tol", v)),
+                        ("max_iter", lambda v: _checks.positive_int("max_iter", v, below=2**31))):
+        if name in options:
+            options[name] = check(options[name])
+    if len(tuple(_as_tuple("seed", options.get("seed", 0), _seed))) > 1 or \
+            len(_as_tuple("weight_decay", options.get("weight_decay", 0.0), _weight_decay)) > 1:
+        raise ValueError("lbfgs solves one problem: give one seed and one weight decay.")
+
+
 def _check_generalization(config: Config) -> Config:
     """The config with its generalization options checked and converted (a float, ints)."""
     if config.validation is not None:
@@ -172,8 +192,13 @@ def make_config(model: str = "softmax", **options) -> Config:
     if impl not in IMPLEMENTATIONS:
         raise ValueError(f"impl must be one of {', '.join(IMPLEMENTATIONS)}, got {impl!r}.")
     optimizer = options.pop("optimizer", None) or default_optimizer(impl)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"Unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}.")
+    if optimizer not in (*OPTIMIZERS, *SOLVERS):
+        raise ValueError(f"Unknown optimizer {optimizer!r}; choose one of: {', '.join((*OPTIMIZERS, *SOLVERS))}.")
+    if optimizer in SOLVERS:
+        _check_solver(options)
+        options = {"tol": 1e-4, "max_iter": 1000, **options}
+    elif "tol" in options or "max_iter" in options:
+        raise ValueError("tol and max_iter are settings of the lbfgs solver (--optimizer lbfgs).")
     config = Config(
         model=model, impl=impl, optimizer=optimizer,
         lr=_distinct("lr", _as_tuple("lr", options.pop("lr", book.learning_rate),

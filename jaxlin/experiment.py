@@ -16,11 +16,12 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxlin.config import Config
+from jaxlin.config import SOLVERS, Config
 from jaxlin.data import Dataset, load_dataset
 from jaxlin.data.holdout import hold_out
 from jaxlin.models import get_model
 from jaxlin.optim import make_optimizer
+from jaxlin.solve import Solution, regularized_objective, solve_lbfgs
 from jaxlin.sweep import SweepResult, grid, stack, sweep
 from jaxlin.training import FitResult, TrainState, fit, init_state
 
@@ -83,6 +84,20 @@ def start(model: ModuleType, config: Config,
     return optimizer, init_state(model.init(init_key), optimizer, shuffle_key)
 
 
+def solve_model(config: Config, data: Dataset | None = None) -> Solution:
+    """Solve the config's full-batch problem (`--optimizer lbfgs`): the mean training loss plus
+    weight_decay · ½‖w‖² (λ = 0 without weight decay), minimised by L-BFGS to `config.tol` or
+    `config.max_iter` iterations, from the parameters the config's seed initialises."""
+    if config.optimizer not in SOLVERS:
+        raise ValueError(f"solve_model runs a full-batch solver (optimizer lbfgs), not {config.optimizer}; "
+                         "use train_model.")
+    model = get_model(config.model)
+    data = checked_data(model, config, data)
+    init_key, _ = jax.random.split(jax.random.key(config.seed[0]))  # as `start`: the same first parameters
+    objective = regularized_objective(model.LOSSES[config.impl], data, (config.weight_decay or (0.0,))[0])
+    return solve_lbfgs(objective, model.init(init_key), tol=config.tol, max_iter=config.max_iter)
+
+
 def by_batch_size(config: Config) -> list[tuple[dict, Config]]:
     """A sweep cut into groups that train together, one per batch size (it changes the shapes, so
     each is its own compiled epoch): [({"batch_size": b} or {}, the config with that one batch size)]."""
@@ -118,6 +133,8 @@ def train_model(config: Config, data: Dataset | None = None, *, mesh: jax.shardi
     """
     if config.is_sweep or config.kfold:
         raise ValueError("This config asks for several runs (a sweep or kfold): use sweep_model or cross_validate.")
+    if config.optimizer in SOLVERS:
+        raise ValueError("This config asks for a full-batch solver (lbfgs): use solve_model.")
     model = get_model(config.model)
     data = run_data(model, checked_data(model, config, data), runs(config)[0])
     optimizer, state = start(model, config)

@@ -3,6 +3,8 @@
 LABELS = {  # metric -> label, in the order shown; a metric not listed is shown under its own name
     "loss": "train loss", "full_loss": "full-data loss", "accuracy": "train acc", "valid_loss": "valid loss",
     "valid_accuracy": "valid acc", "test_loss": "test loss", "test_accuracy": "test acc",
+    "objective": "objective", "grad_norm": "gradient norm", "iterations": "iterations", "converged": "converged",
+    "solve_s": "seconds (compiling included)", "compile_s": "of which compiling",
     "best_epoch": "best epoch", "ece": "test ECE", "temperature": "temperature (fitted on valid)",
     "ece_after_temperature": "test ECE after temperature scaling",
     "accuracy_at_90_coverage": "test acc on the 90% most confident",

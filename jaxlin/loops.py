@@ -17,7 +17,7 @@ from jaxlin.crossval import crossval_start, summarize_folds
 from jaxlin.diagnostics import calibrate
 from jaxlin.early_stopping import keep_best
 from jaxlin.experiment import (
-    by_batch_size, epoch_options, exact_figures, run_data, runs, start, sweep_data, sweep_start,
+    by_batch_size, epoch_options, exact_figures, run_data, runs, solve_model, start, sweep_data, sweep_start,
 )
 from jaxlin.parallel import replicate
 from jaxlin.progress import EpochPrinter
@@ -141,3 +141,27 @@ def run_kfold(config: Config, model, data, out: Path) -> dict:
     if config.plots:
         report.plot_crossval(config, result, out)
     return {"crossval": folds, "chosen": result.chosen, **clock.timing()}
+
+
+def run_solve(config: Config, model, data, out: Path) -> dict:
+    """`--optimizer lbfgs`: the full-batch problem solved to convergence, one compiled loop."""
+    n = int(jax.tree_util.tree_leaves(data.train)[0].shape[0])
+    print(f"L-BFGS on all {n} training examples, weight decay {(config.weight_decay or (0.0,))[0]}, until the "
+          f"gradient norm is at most {config.tol:g} (at most {config.max_iter} iterations), in one compiled loop")
+    solution = solve_model(config, data)
+    final = {"objective": solution.objective, "grad_norm": solution.grad_norm, "iterations": solution.iterations,
+             "converged": solution.converged, "solve_s": solution.seconds, "compile_s": solution.compile_seconds,
+             **{k: float(v) for k, v in jax.device_get(jax.jit(model.evaluate)(solution.params, data)).items()},
+             **model.summarize(solution.params, data)}
+    curves = None
+    if hasattr(model, "logits") and data.test is not None:
+        figures, curves = calibrate(model, solution.params, data)
+        final.update(figures)
+    save_checkpoint(out / "params.npz", {"params": solution.params}, metadata=config.to_json())
+    if config.plots and curves is not None:
+        report.plot_calibration(config, curves, final, out)
+    if not solution.converged:
+        print(f"not converged: the gradient norm is {solution.grad_norm:.3g} after {solution.iterations} iterations "
+              f"(raise --max-iter, or --tol if float32 cannot go lower)")
+    print(f"final: {report.shown(final, ', ')}")
+    return {"final": final}

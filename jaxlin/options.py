@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from jaxlin.config import Config, make_config
+from jaxlin.config import SOLVERS, Config, make_config
 from jaxlin.models import IMPLEMENTATIONS, MODELS, get_model
 from jaxlin.optim import OPTIMIZERS
 
@@ -85,8 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--impl", choices=IMPLEMENTATIONS, default="concise",
                    help="scratch: the book's from-scratch softmax, cross-entropy and SGD; "
                         "concise: the stable optax loss and optimizers")
-    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=None,
-                   help="default: scratch-sgd with --impl scratch, sgd with --impl concise")
+    p.add_argument("--optimizer", choices=sorted((*OPTIMIZERS, *SOLVERS)), default=None,
+                   help="default: scratch-sgd with --impl scratch, sgd with --impl concise. lbfgs solves the "
+                        "full-batch problem (with --weight-decay as its L2 strength) to convergence instead of "
+                        "training for epochs: see --tol and --max-iter")
+    p.add_argument("--tol", type=_positive(float), default=None,
+                   help="lbfgs: stop once the gradient's norm is at most this (default: 1e-4)")
+    p.add_argument("--max-iter", type=_positive(int), default=None,
+                   help="lbfgs: at most this many iterations (default: 1000)")
     p.add_argument("--lr", type=_list_of(_positive(float)), default=None,
                    help="learning rate, or a comma-separated list to sweep, e.g. 0.01,0.03,0.1 "
                         "(default: the model's book setting)")
@@ -155,8 +161,9 @@ def parse_config(argv: list[str] | None = None) -> Config:
         config = make_config(
             args.model, impl=args.impl, optimizer=args.optimizer, lr=args.lr,
             seed=_seeds(parser, args), batch_size=args.batch_size, epochs=args.epochs,
-            data_seed=args.data_seed, weight_decay=args.weight_decay, degree=args.degree, validation=args.validation,
-            early_stopping=args.early_stopping, kfold=args.kfold, devices=args.devices, data_dir=args.data_dir,
+            data_seed=args.data_seed, weight_decay=args.weight_decay, degree=args.degree,
+            validation=args.validation, early_stopping=args.early_stopping, kfold=args.kfold, tol=args.tol,
+            max_iter=args.max_iter, devices=args.devices, data_dir=args.data_dir,
             tfds_dir=args.tfds_dir,
             output_dir=args.output_dir, resume=args.resume, debug_nans=args.debug_nans, plots=not args.no_plots,
             compile_cache=not args.no_compile_cache,

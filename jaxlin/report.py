@@ -46,8 +46,10 @@ def banner(config: Config, num_devices: int) -> str:
     if config.kfold is not None:
         extras.append(f"{config.kfold}-fold cross-validation")
     batches = ",".join(map(str, config.batch_size))
-    return (f"jaxlin: {config.model} ({config.impl}), {config.optimizer} lr {lrs}, batch {batches}, "
-            f"{config.epochs} epochs, seed {seeds}, {''.join(e + ', ' for e in extras)}"
+    how = (f"lbfgs to a gradient norm of {config.tol:g} (at most {config.max_iter} iterations)"
+           if config.optimizer == "lbfgs" else
+           f"{config.optimizer} lr {lrs}, batch {batches}, {config.epochs} epochs")
+    return (f"jaxlin: {config.model} ({config.impl}), {how}, seed {seeds}, {''.join(e + ', ' for e in extras)}"
             f"on {num_devices} {jax.devices()[0].platform} device(s)")
 
 
