@@ -12,13 +12,13 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SECTIONS = ["peers", "pipeline", "scaling", "sweep", "cli"]  # functions of bench.sections, run in this order
+SECTIONS = ["peers", "solve", "pipeline", "scaling", "sweep", "cli"]  # functions of bench.sections, run in this order
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="short run: 3 epochs, fewer sizes (proves the script works)")
+    p.add_argument("--quick", action="store_true", help="short run: 3 epochs, fewer sizes, a 5,000-image solve (proves the script works)")
     p.add_argument("--data-dir", type=Path, default=os.environ.get("JAXLIN_DATA") or REPO.parent / "shared/data/fashion-mnist",
                    help="folder with the four Fashion-MNIST files (default: $JAXLIN_DATA or ../shared/data/fashion-mnist)")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="where results go")

@@ -1,4 +1,5 @@
-"""jaxlin's own entry in the comparison: any registered model, trained as a user's run trains it.
+"""jaxlin's own entries in the comparison: any registered model, trained as a user's run trains it,
+and the softmax regression solved to convergence (`jaxlin_solve`, the "solve" section).
 
 The model comes from the registry by name and everything else from the generic pieces
 (`make_config`, `load_data`, `start`, `epoch_options`, `make_epoch`), so this code is the same
@@ -6,15 +7,19 @@ for every model. The epoch is compiled on its own clock, then each compiled call
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
-from bench.peers import timed_epochs
+from bench.peers import flat, solution_figures, timed_epochs
 from jaxlin.config import make_config
 from jaxlin.experiment import epoch_options, load_data, start
 from jaxlin.models import get_model
+from jaxlin.solve import regularized_objective, solve_lbfgs
 from jaxlin.training import make_epoch
 
 
@@ -44,3 +49,19 @@ def jaxlin_peer(model_name: str, impl: str, source: Path, tfds_dir: Path | None,
     times = timed_epochs(config.epochs, run_epoch)
     return {"epoch_s": times, "compile_s": compile_s, "load_s": load_s,
             **{name: float(value) for name, value in metrics.items()}, **model.summarize(state.params, data)}
+
+
+def jaxlin_solve(source: Path, tfds_dir: Path | None, settings: dict) -> dict:
+    """The registry's softmax regression on the first `num_examples` training images, its concise
+    loss + λ · ½‖w‖² (`regularized_objective`) solved by `solve_lbfgs` from zeros (as sklearn
+    starts); the solution judged by `solution_figures`, as sklearn's is."""
+    model = get_model("softmax")
+    data = load_data(make_config("softmax", data_dir=source, tfds_dir=tfds_dir), model)
+    data = dataclasses.replace(data, train=jax.tree.map(lambda a: a[: settings["num_examples"]], data.train))
+    objective = jax.block_until_ready(regularized_objective(model.LOSSES["concise"], data, settings["weight_decay"]))
+    start = jax.tree.map(jnp.zeros_like, model.init(jax.random.key(0)))
+    sol = solve_lbfgs(objective, start, tol=settings["tol"], max_iter=settings["max_iter"])
+    (X, y), (X_test, y_test) = [(flat(np.asarray(images)), np.asarray(labels)) for images, labels in (data.train, data.test)]
+    return {"seconds": sol.seconds, "compile_s": sol.compile_seconds, "iterations": sol.iterations,
+            "converged": sol.converged, "stop": "‖g‖₂ <= tol",
+            **solution_figures(sol.params["w"], sol.params["b"], X, y, X_test, y_test, settings["weight_decay"])}

@@ -1,6 +1,7 @@
 """The implementations compared, each timing its own epochs: the peers here, jaxlin's in jaxlin_peer.py.
 
-Each function returns {"epoch_s": [seconds of each epoch], "test_accuracy": float, ...}. The peers
+Each function returns {"epoch_s": [seconds of each epoch], "test_accuracy": float, ...}; the
+solvers of the "solve" section (SOLVERS) return {"seconds", "iterations", ...} instead. The peers
 read the IDX files with plain numpy, as their users would, and never import jaxlin or JAX: they get
 the book's settings (`book`, a dict of `Book` fields plus, for linreg, the true w and b and the
 number of examples) from the parent process, which reads them from jaxlin's models.
@@ -57,10 +58,14 @@ def _jaxlin(task: str, impl: str):
 
 # Softmax regression on Fashion-MNIST -------------------------------------------------------------
 
+def flat(images: np.ndarray) -> np.ndarray:
+    """u8[n, 28, 28] -> f32[n, 784] in [0, 1]."""
+    return images.reshape(len(images), -1).astype(np.float32) / 255
+
+
 def _flat_images(source: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Train and test images as f32[n, 784] in [0, 1], with their labels."""
     (train_x, train_y), (test_x, test_y) = read_split(source, "train"), read_split(source, "t10k")
-    flat = lambda x: x.reshape(len(x), -1).astype(np.float32) / 255
     return flat(train_x), train_y, flat(test_x), test_y
 
 
@@ -136,6 +141,51 @@ def sklearn_softmax(source: Path, epochs: int, model: str) -> dict:
             else "one-vs-rest; fit time / epochs"}
 
 
+# L2-regularised softmax regression solved to convergence (the "solve" section) ------------------
+
+def solution_figures(w, b, X, y, X_test, y_test, weight_decay: float) -> dict:
+    """One solution judged the same way whoever found it, in float64: the objective mean
+    cross-entropy + λ · ½‖w‖² (bias unpenalised) on (X f32[n, 784], y), its gradient's L2 norm
+    and largest component, and the test accuracy. w: [784, 10], b: [10]."""
+    w, b, X = np.asarray(w, np.float64), np.asarray(b, np.float64), X.astype(np.float64)
+    o = X @ w + b
+    o -= o.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(o).sum(axis=1))
+    p = np.exp(o - lse[:, None])
+    p[np.arange(len(y)), y] -= 1
+    p /= len(y)
+    grad = np.concatenate([(X.T @ p + weight_decay * w).ravel(), p.sum(axis=0)])
+    return {"objective": float((lse - o[np.arange(len(y)), y]).mean() + weight_decay / 2 * (w**2).sum()),
+            "grad_norm": float(np.linalg.norm(grad)), "grad_max": float(np.abs(grad).max()),
+            "test_accuracy": float(((X_test @ w + b).argmax(1) == y_test).mean())}
+
+
+def sklearn_solve(source: Path, settings: dict) -> dict:
+    """LogisticRegression(lbfgs) on the first `num_examples` training images with C = 1 / (n · λ):
+    the same objective as jaxlin's. Its tol is scipy's on the largest gradient component."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    import warnings
+
+    X, y, X_test, y_test = _flat_images(source)
+    X, y = X[: settings["num_examples"]], y[: settings["num_examples"]]
+    clf = LogisticRegression(C=settings["C"], tol=settings["tol"], max_iter=settings["max_iter"])
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        clf.fit(X, y)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "iterations": int(clf.n_iter_[0]), "stop": "max|g| <= tol",
+            "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught),
+            **solution_figures(clf.coef_.T, clf.intercept_, X, y, X_test, y_test, settings["weight_decay"])}
+
+
+def _jaxlin_solve(a):
+    from bench.jaxlin_peer import jaxlin_solve  # imports JAX: only jaxlin's own worker pays for it
+
+    return jaxlin_solve(a.data_dir, a.tfds_dir, a.book)
+
+
 # Linear regression on synthetic data (D2L 3.2-3.3) -----------------------------------------------
 
 def _synthetic_numpy(book: dict, seed: int = 0):
@@ -205,4 +255,7 @@ IMPLEMENTATIONS = {
         "pytorch-d2l": lambda a: torch_linreg(a.epochs, a.book),
     },
 }
-REQUIRES = {"pytorch-d2l": "torch", "sklearn-logreg": "sklearn", "sklearn-sgd": "sklearn"}
+# The solvers of the "solve" section: name -> run(worker arguments; a.book holds its settings) -> result
+SOLVERS = {"jaxlin-lbfgs": _jaxlin_solve, "sklearn-lbfgs": lambda a: sklearn_solve(a.data_dir, a.book)}
+TASKS = {**IMPLEMENTATIONS, "solve": SOLVERS}  # what bench.worker runs
+REQUIRES = {"pytorch-d2l": "torch", "sklearn-logreg": "sklearn", "sklearn-sgd": "sklearn", "sklearn-lbfgs": "sklearn"}

@@ -18,7 +18,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from bench.peers import IMPLEMENTATIONS, REQUIRES
+from bench.peers import IMPLEMENTATIONS, REQUIRES, SOLVERS
 from jaxlin.config import make_config
 from jaxlin.data import fashion_mnist_builder, load_fashion_mnist, preprocess_images, to_device
 from jaxlin.data.synthetic import BOOK_B, BOOK_NUM_EXAMPLES, BOOK_W
@@ -51,7 +51,9 @@ def book_settings() -> dict:
             "linreg": {**get_model("linreg").BOOK._asdict(), **linear_data}}
 
 
-def run_worker(task: str, name: str, book: dict, args, tfds_dir: Path) -> dict | None:
+def spawn(task: str, name: str, book: dict, args, tfds_dir: Path) -> dict | None:
+    """One implementation run by bench.worker in its own process: its result with "name" and
+    "wall_s", or None when it is skipped (its package missing) or fails."""
     module = REQUIRES.get(name)
     if module and importlib.util.find_spec(module) is None:
         log(f"  {name}: skipped ({module} is not installed; see bench/README.md)")
@@ -64,10 +66,16 @@ def run_worker(task: str, name: str, book: dict, args, tfds_dir: Path) -> dict |
     if done.returncode != 0:
         log(f"  {name}: FAILED\n{done.stderr[-2000:]}")
         return None
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "name": name, "wall_s": wall}
+
+
+def run_worker(task: str, name: str, book: dict, args, tfds_dir: Path) -> dict | None:
+    result = spawn(task, name, book, args, tfds_dir)
+    if result is None:
+        return None
     times = steady(result["epoch_s"])
-    result.update(name=name, wall_s=wall, median_s=statistics.median(times), min_s=min(times), max_s=max(times))
-    log(f"  {name}: {result['median_s'] * 1e3:.1f} ms/epoch, wall {wall:.1f} s")
+    result.update(median_s=statistics.median(times), min_s=min(times), max_s=max(times))
+    log(f"  {name}: {result['median_s'] * 1e3:.1f} ms/epoch, wall {result['wall_s']:.1f} s")
     return result
 
 
@@ -81,6 +89,25 @@ def peers(args, tfds_dir: Path) -> dict:
             r["ratio_to_jaxlin"] = r["median_s"] / base
         tables[task] = rows
     return tables
+
+
+# The L2-regularised softmax regression solved to convergence: λ = 1e-4, so sklearn's C = 1 / (n λ).
+SOLVE = {"num_examples": 60000, "weight_decay": 1e-4, "tol": 1e-4, "max_iter": 2000}
+SOLVE_QUICK = {**SOLVE, "num_examples": 5000, "max_iter": 50}
+
+
+def solve(args, tfds_dir: Path) -> dict:
+    """jaxlin's `solve_lbfgs` and sklearn's LogisticRegression(lbfgs) on the same objective (mean
+    cross-entropy + λ · ½‖w‖², bias free) of the first n training images, each in its own process;
+    both solutions judged by the same float64 numpy objective (`bench.peers.solution_figures`)."""
+    settings = dict(SOLVE_QUICK if args.quick else SOLVE)
+    settings["C"] = 1 / (settings["num_examples"] * settings["weight_decay"])
+    log(f"solve: {', '.join(SOLVERS)} ({json.dumps(settings)})")
+    rows = [r for r in (spawn("solve", name, settings, args, tfds_dir) for name in SOLVERS) if r]
+    for r in rows:
+        log(f"  {r['name']}: {r['seconds']:.1f} s, {r['iterations']} iterations, objective {r['objective']:.8f}, "
+            f"|g| {r['grad_norm']:.1e}, test acc {r['test_accuracy']:.4f}")
+    return {"settings": settings, "rows": rows}
 
 
 def pipeline(args, tfds_dir: Path) -> dict:

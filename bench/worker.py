@@ -10,17 +10,17 @@ START = time.perf_counter()
 
 from pathlib import Path  # noqa: E402
 
-from bench.peers import IMPLEMENTATIONS  # noqa: E402
+from bench.peers import TASKS  # noqa: E402
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
-    p.add_argument("task", choices=sorted(IMPLEMENTATIONS))
+    p.add_argument("task", choices=sorted(TASKS))
     p.add_argument("name")
     p.add_argument("--epochs", type=int, required=True)
-    p.add_argument("--book", type=json.loads, required=True, help="the task's book settings (see bench/peers.py)")
+    p.add_argument("--book", type=json.loads, required=True, help="the task's book settings, or the solve section's settings (see bench/peers.py)")
     p.add_argument("--data-dir", type=Path)
     p.add_argument("--tfds-dir", type=Path)
     args = p.parse_args()
-    result = IMPLEMENTATIONS[args.task][args.name](args)
+    result = TASKS[args.task][args.name](args)
     result["in_process_s"] = time.perf_counter() - START
     print(json.dumps(result))

@@ -12,6 +12,7 @@ EXPECTED_TEXT = {  # a printed result each notebook must show
     "01_linear_regression.ipynb": "same as the loop: True",
     "02_softmax_regression.ipynb": "test accuracy per epoch",
     "03_generalization.ipynb": "chosen degree: 3",
+    "04_weight_decay.ipynb": "same parameters three ways: True",
 }
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 

@@ -1,16 +1,17 @@
 """jaxlin.solve: L-BFGS to convergence on L2-regularised objectives, against float64 references
 (scipy's L-BFGS-B on the same objective written in numpy, scikit-learn, ridge's closed form)."""
-import numpy as np
-import pytest
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
+import pytest
 from scipy import optimize
 
 from jaxlin.data import Dataset
 from jaxlin.data.device import prepare_images
 from jaxlin.models import get_model
-from jaxlin.solve import Solution, regularized_objective, solve_lbfgs, weights_named_w
+from jaxlin.regularization import weights_only
+from jaxlin.solve import Solution, regularized_objective, solve_lbfgs
 
 N, D, Q, LAM, TOL = 500, 20, 3, 1e-2, 1e-5
 
@@ -115,7 +116,7 @@ def test_squared_loss_with_weight_decay_is_ridge():
 def test_the_penalty_and_its_mask():
     params = {"w": jnp.full((2, 3), 2.0), "b": jnp.ones(3), "inner": {"w": jnp.ones(4)}}
     zero_loss = lambda p, batch: (jnp.float32(0), {})
-    assert weights_named_w(params) == {"w": True, "b": False, "inner": {"w": True}}
+    assert weights_only(params) == {"w": True, "b": False, "inner": {"w": True}}
     assert float(regularized_objective(zero_loss, None, 0.5)(params)) == pytest.approx(0.5 * 0.5 * (24 + 4))
     everything = regularized_objective(zero_loss, None, 0.5, mask=lambda p: jax.tree.map(lambda _: True, p))
     assert float(everything(params)) == pytest.approx(0.5 * 0.5 * (24 + 3 + 4))

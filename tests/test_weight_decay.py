@@ -168,3 +168,35 @@ def test_the_weight_decay_is_in_the_banner_metrics_and_resume_check(tmp_path, ca
     (out / "metrics.json").unlink()
     assert main([*argv, "--weight-decay", "1", "--resume"]) == 1
     assert "weight_decay 3.0 (now 1.0)" in capsys.readouterr().err
+
+
+def test_lbfgs_solves_the_high_dimensional_problem_to_ridge(tmp_path, capsys):
+    config = jaxlin.make_config("highdim", optimizer="lbfgs", weight_decay=3.0, tol=1e-6)
+    solution = jaxlin.experiment.solve_model(config)
+    X, y = jaxlin.experiment.load_data(config).train
+    w, b = jaxlin.ridge(X, y, 3.0)
+    assert solution.converged and solution.grad_norm <= 1e-6
+    np.testing.assert_allclose(solution.params["w"][:, 0], w, atol=1e-5)
+    np.testing.assert_allclose(solution.params["b"][0], b, atol=1e-5)
+    out = tmp_path / "run"
+    assert main(["--model", "highdim", "--optimizer", "lbfgs", "--weight-decay", "3", "--tol", "1e-6",
+                 "--output-dir", str(out), "--no-compile-cache"]) == 0
+    final = json.loads((out / "metrics.json").read_text())["final"]
+    assert final["converged"] is True and final["grad_norm"] <= 1e-6 and final["iterations"] >= 1
+    np.testing.assert_allclose(jaxlin.load_params(out / "params.npz")["w"][:, 0], w, atol=1e-5)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--lr", "0.1"], "lr do(es) not apply"), (["--epochs", "5"], "epochs do(es) not apply"),
+    (["--weight-decay", "0,1"], "one weight decay"), (["--tol", "1e-3"], None),
+])
+def test_lbfgs_options_that_do_not_apply_exit_2(extra, message, tmp_path, capsys):
+    argv = ["--model", "highdim", *extra, "--output-dir", str(tmp_path / "run")]
+    if message is None:  # --tol without lbfgs
+        argv = argv[:2] + ["--tol", "1e-3", "--output-dir", str(tmp_path / "run")]
+        message = "settings of the lbfgs solver"
+    else:
+        argv = [*argv, "--optimizer", "lbfgs"]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
