@@ -21,7 +21,7 @@ from jaxlin.data import (
 from jaxlin.data.holdout import kfold
 from jaxlin.early_stopping import Best, keep_best
 from jaxlin.crossval import CrossValidation, cross_validate
-from jaxlin.experiment import sweep_model, train_model
+from jaxlin.experiment import solve_model, sweep_model, train_model
 from jaxlin.generalization import data_size_curve, exact_fits
 from jaxlin.likelihood import best_constant, fit_constant, gaussian_nll, laplace_nll
 from jaxlin.intervals import accuracy_interval, examples_needed, hoeffding_interval, normal_interval
@@ -32,6 +32,7 @@ from jaxlin.minibatch import minibatches
 from jaxlin.models import MODELS, get_model
 from jaxlin.optim import OPTIMIZERS, make_optimizer, sgd
 from jaxlin.progress import LiveCurves
+from jaxlin.solve import Solution, regularized_objective, solve_lbfgs
 from jaxlin.regularization import decayed, l1_penalty, l1_proximal, l2_penalty, soft_threshold, weights_only
 from jaxlin.order import batch_indices
 from jaxlin.parallel import data_parallel_mesh
