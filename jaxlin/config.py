@@ -9,13 +9,11 @@ modules only (`BOOK`), so a Config has no defaults of its own for them: build it
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from pathlib import Path
-
-import numpy as np
 
 from jaxlin import _checks
+from jaxlin import config_checks as checks
 from jaxlin.models import IMPLEMENTATIONS, get_model
+from jaxlin.config_checks import SOLVERS
 from jaxlin.optim import OPTIMIZERS
 
 _HOW = {"how": True}  # field metadata: how the run is carried out, not what it is
@@ -78,95 +76,6 @@ def default_optimizer(impl: str) -> str:
     return "scratch-sgd" if impl == "scratch" else "sgd"
 
 
-def _as_tuple(name: str, value, check) -> tuple:
-    values = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else (value,)
-    if not values:
-        raise ValueError(f"{name} is an empty list; give at least one value.")
-    return tuple(check(v) for v in values)
-
-
-def _seed(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"seed must be an integer, got {value!r}.")
-    if not 0 <= value < 2**32:  # jax.random.key keeps 32 bits: 2**32 would be seed 0 again
-        raise ValueError(f"seed must be from 0 to {2**32 - 1}, got {value}.")
-    return int(value)
-
-
-def _weight_decay(value) -> float:
-    try:
-        as_float = float(value) if not isinstance(value, (bool, str)) else None
-    except (TypeError, ValueError):
-        as_float = None
-    if as_float is None or not np.isfinite(as_float) or as_float < 0:
-        raise ValueError(f"weight decay must be a number ≥ 0 (e.g. 0, 0.1 or 3), got {value!r}.")
-    return as_float
-
-
-def _distinct(name: str, values: tuple) -> tuple:
-    repeated = sorted({v for v in values if values.count(v) > 1})
-    if repeated:
-        raise ValueError(f"{name} repeats {', '.join(map(str, repeated))}: the same model would be trained twice.")
-    return values
-
-
-def _option(name: str, value):
-    if name.endswith("_dir"):
-        if not str(value):
-            raise ValueError(f"{name} is empty; give a folder (or leave it out).")
-        return str(Path(value).expanduser())
-    if name in ("resume", "debug_nans", "plots", "compile_cache") and not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}.")
-    return value
-
-
-SOLVERS = ("lbfgs",)  # full-batch, to convergence: no epochs, minibatches or learning rate
-
-
-def _check_solver(options: dict) -> None:
-    given = sorted(k for k in ("lr", "batch_size", "epochs", "early_stopping", "kfold", "resume")
-                   if options.get(k) not in (None, False))
-    if given:
-        raise ValueError(f"lbfgs solves the full-batch problem to convergence in one compiled loop; "
-                         f"{', '.join(given)} do(es) not apply (use tol and max_iter).")
-    for name, check in (("tol", lambda v: _checks.positive_float("tol", v)),
-                        ("max_iter", lambda v: _checks.positive_int("max_iter", v, below=2**31))):
-        if name in options:
-            options[name] = check(options[name])
-    if len(tuple(_as_tuple("seed", options.get("seed", 0), _seed))) > 1 or \
-            len(_as_tuple("weight_decay", options.get("weight_decay", 0.0), _weight_decay)) > 1:
-        raise ValueError("lbfgs solves one problem: give one seed and one weight decay.")
-
-
-def _check_generalization(config: Config) -> Config:
-    """The config with its generalization options checked and converted (a float, ints)."""
-    if config.validation is not None:
-        fraction = _checks.positive_float("validation", config.validation)
-        if not fraction < 1:
-            raise ValueError(f"validation is the fraction of training examples held out, between 0 and 1 "
-                             f"(e.g. 0.1); got {config.validation}.")
-        config = dataclasses.replace(config, validation=fraction)
-    if config.early_stopping is not None:
-        patience = _checks.positive_int("early_stopping (the patience, in epochs)", config.early_stopping)
-        config = dataclasses.replace(config, early_stopping=patience)
-        if config.validation is None:
-            raise ValueError("early stopping watches the validation loss: hold out a validation split too "
-                             "(--validation FRACTION)")
-        if config.is_sweep or config.kfold:
-            raise ValueError("early stopping works on one run: give one learning rate, seed, batch size and "
-                             "degree, without kfold.")
-    if config.kfold is not None:
-        config = dataclasses.replace(config, kfold=_checks.positive_int("kfold", config.kfold))
-        if config.kfold < 2:
-            raise ValueError(f"kfold needs at least 2 folds, got {config.kfold}.")
-        if len(config.batch_size) > 1:
-            raise ValueError("cross-validation (kfold) takes one batch size; sweep batch sizes without it.")
-        if config.validation is not None or config.resume or (config.devices or 1) > 1:
-            raise ValueError("cross-validation makes its own validation folds and runs on one device without "
-                             "resuming: drop --validation, --resume and --devices")
-    return config
-
-
 def make_config(model: str = "softmax", **options) -> Config:
     """The configuration of `model` with its book settings, overridden by `options` (Config's
     fields; None means "the default"). Raises ValueError for an unknown name, a value out of range,
@@ -182,12 +91,12 @@ def make_config(model: str = "softmax", **options) -> Config:
     if "degree" in options and "degree" not in model_options:
         raise ValueError(f"degree is an option of the polynomial model, not of {model}.")
     if "weight_decay" in options:
-        options["weight_decay"] = _distinct("weight_decay", _as_tuple("weight_decay", options["weight_decay"],
-                                                                      _weight_decay))
+        decays = checks.as_tuple("weight_decay", options["weight_decay"], checks.weight_decay)
+        options["weight_decay"] = checks.distinct("weight_decay", decays)
     if "degree" in model_options:
-        degrees = _as_tuple("degree", options.get("degree", model_options["degree"]),
-                            lambda v: _checks.degree(v, module.MAX_DEGREE))
-        options["degree"] = _distinct("degree", degrees)
+        degrees = checks.as_tuple("degree", options.get("degree", model_options["degree"]),
+                                  lambda v: _checks.degree(v, module.MAX_DEGREE))
+        options["degree"] = checks.distinct("degree", degrees)
     impl = options.pop("impl", "concise")
     if impl not in IMPLEMENTATIONS:
         raise ValueError(f"impl must be one of {', '.join(IMPLEMENTATIONS)}, got {impl!r}.")
@@ -195,24 +104,25 @@ def make_config(model: str = "softmax", **options) -> Config:
     if optimizer not in (*OPTIMIZERS, *SOLVERS):
         raise ValueError(f"Unknown optimizer {optimizer!r}; choose one of: {', '.join((*OPTIMIZERS, *SOLVERS))}.")
     if optimizer in SOLVERS:
-        _check_solver(options)
+        checks.check_solver(options)
         options = {"tol": 1e-4, "max_iter": 1000, **options}
     elif "tol" in options or "max_iter" in options:
         raise ValueError("tol and max_iter are settings of the lbfgs solver (--optimizer lbfgs).")
     config = Config(
         model=model, impl=impl, optimizer=optimizer,
-        lr=_distinct("lr", _as_tuple("lr", options.pop("lr", book.learning_rate),
-                                     lambda v: _checks.positive_float("learning rate", v))),
-        seed=_distinct("seed", _as_tuple("seed", options.pop("seed", 0), _seed)),
-        batch_size=_distinct("batch_size", _as_tuple("batch_size", options.pop("batch_size", book.batch_size),
-                                                     lambda v: _checks.positive_int("batch_size", v, below=2**31))),
+        lr=checks.distinct("lr", checks.as_tuple("lr", options.pop("lr", book.learning_rate),
+                                                 lambda v: _checks.positive_float("learning rate", v))),
+        seed=checks.distinct("seed", checks.as_tuple("seed", options.pop("seed", 0), checks.seed)),
+        batch_size=checks.distinct("batch_size", checks.as_tuple(
+            "batch_size", options.pop("batch_size", book.batch_size),
+            lambda v: _checks.positive_int("batch_size", v, below=2**31))),
         epochs=_checks.positive_int("epochs", options.pop("epochs", book.num_epochs), below=2**31),
-        **{k: _option(k, v) for k, v in options.items()},
+        **{k: checks.option(k, v) for k, v in options.items()},
     )
     if config.devices is not None:
         config = dataclasses.replace(config, devices=_checks.positive_int("devices", config.devices))
-    config = dataclasses.replace(config, data_seed=_seed(config.data_seed))
-    config = _check_generalization(config)
+    config = dataclasses.replace(config, data_seed=checks.seed(config.data_seed))
+    config = checks.check_generalization(config)
     if config.is_sweep and (config.resume or (config.devices or 1) > 1):
         raise ValueError("a sweep (several learning rates, seeds, batch sizes or degrees) runs on one device "
                          "and cannot resume; drop devices/resume or sweep one value")

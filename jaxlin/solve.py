@@ -130,5 +130,12 @@ def regularized_objective(loss_fn: Callable, data: Any, weight_decay: float,
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay}.")
     if hasattr(data, "prepared"):  # a jaxlin.data.Dataset (the engine does not import the data layer)
         data = data.prepared(data.train)
-    objective = functools.partial(_regularized, loss_fn, weights_only if mask is None else mask)
+    mask = weights_only if mask is None else mask
+    objective = _objective(loss_fn, mask) if callable(mask) else functools.partial(_regularized, loss_fn, mask)
     return Partial(objective, data, jnp.float32(weight_decay))
+
+
+@functools.lru_cache(maxsize=64)
+def _objective(loss_fn: Callable, mask: Callable) -> Callable:
+    """One function object per (loss, mask), so that a new λ or new data reuse the compiled loop."""
+    return functools.partial(_regularized, loss_fn, mask)

@@ -212,7 +212,6 @@ def fit(
     epochs = train_epochs(epoch_fn, state, data, eval_data, num_epochs=num_epochs)
     epochs = (keep_best(epochs, patience=patience, monitor=monitor) if patience is not None
               else ((s, m, None) for s, m in epochs))
-    best = None
     for epoch, (state, metrics, best) in enumerate(epochs):
         check_finite(metrics, epoch)
         append_metrics(history, metrics)
