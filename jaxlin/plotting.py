@@ -47,8 +47,9 @@ def plot_history(history: dict[str, Sequence[float]], path: str | os.PathLike | 
                  title: str | None = None, names: Sequence[str] | None = None, best_epoch: int | None = None):
     """Curves of per-epoch metrics against the epoch (the book's animator, drawn once).
 
-    names: the metrics to draw (default: all, in the order of `jaxlin.labels.LABELS`); losses
-    alone are drawn on a log scale. best_epoch: marked with a vertical line (early stopping).
+    names: the metrics to draw (default: all, in the order of `jaxlin.labels.LABELS`); without
+    accuracies among them (losses, norms) they are drawn on a log scale.
+    best_epoch: marked with a vertical line (early stopping).
     """
     names = names or ordered(history)
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -57,7 +58,7 @@ def plot_history(history: dict[str, Sequence[float]], path: str | os.PathLike | 
         many = len(values) > 50
         ax.plot(range(1, len(values) + 1), values, marker=None if many else "o", markersize=3,
                 label=LABELS.get(name, name))
-    if all(name.endswith("loss") for name in names):
+    if not any("accuracy" in name for name in names):  # losses (and norms) span decades: a log scale
         ax.set_yscale("log")
     if best_epoch is not None:
         ax.axvline(best_epoch, color="grey", linestyle=":", label=f"best epoch ({best_epoch})")
