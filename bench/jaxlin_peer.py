@@ -51,17 +51,18 @@ def jaxlin_peer(model_name: str, impl: str, source: Path, tfds_dir: Path | None,
             **{name: float(value) for name, value in metrics.items()}, **model.summarize(state.params, data)}
 
 
-def jaxlin_solve(source: Path, tfds_dir: Path | None, settings: dict) -> dict:
+def jaxlin_solve(source: Path, tfds_dir: Path | None, settings: dict, norm: str = "l2") -> dict:
     """The registry's softmax regression on the first `num_examples` training images, its concise
     loss + λ · ½‖w‖² (`regularized_objective`) solved by `solve_lbfgs` from zeros (as sklearn
-    starts); the solution judged by `solution_figures`, as sklearn's is."""
+    starts), stopping when the gradient's `norm` ("l2", or "max": sklearn's rule) is <= tol; the
+    solution judged by `solution_figures`, as sklearn's is."""
     model = get_model("softmax")
     data = load_data(make_config("softmax", data_dir=source, tfds_dir=tfds_dir), model)
     data = dataclasses.replace(data, train=jax.tree.map(lambda a: a[: settings["num_examples"]], data.train))
     objective = jax.block_until_ready(regularized_objective(model.LOSSES["concise"], data, settings["weight_decay"]))
     start = jax.tree.map(jnp.zeros_like, model.init(jax.random.key(0)))
-    sol = solve_lbfgs(objective, start, tol=settings["tol"], max_iter=settings["max_iter"])
+    sol = solve_lbfgs(objective, start, tol=settings["tol"], max_iter=settings["max_iter"], norm=norm)
     (X, y), (X_test, y_test) = [(flat(np.asarray(images)), np.asarray(labels)) for images, labels in (data.train, data.test)]
     return {"seconds": sol.seconds, "compile_s": sol.compile_seconds, "iterations": sol.iterations,
-            "converged": sol.converged, "stop": "‖g‖₂ <= tol",
+            "converged": sol.converged, "stop": {"l2": "‖g‖₂ <= tol", "max": "max|g| <= tol"}[norm],
             **solution_figures(sol.params["w"], sol.params["b"], X, y, X_test, y_test, settings["weight_decay"])}

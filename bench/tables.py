@@ -22,17 +22,19 @@ def solve_table(solved: dict) -> list[str]:
     """Each solver's run on the same objective, its solution judged in float64 by the same code."""
     s = solved["settings"]
     best = min((r["objective"] for r in solved["rows"]), default=0.0)
+    sklearn = next((r["seconds"] for r in solved["rows"] if r["name"].startswith("sklearn")), None)
     lines = ["\n## L2-regularised softmax regression solved to convergence\n",
              (f"{s['num_examples']:,} training images, λ = {s['weight_decay']:g} (sklearn's C = 1/(nλ) = {s['C']:.4g}), "
               f"tol {s['tol']:g}, at most {s['max_iter']} iterations; objective = mean cross-entropy + λ·½‖w‖² "
               "(bias unpenalised) and its gradient, in float64 for both solutions.\n"),
-             ("| solver | stops at | s (jaxlin: compile s) | iterations | converged | objective | − best "
+             ("| solver | stops at | s (jaxlin: compile s) | sklearn's s / s | iterations | converged | objective | − best "
               "| ‖gradient‖₂ | max \\|gradient\\| | test acc |"),
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in solved["rows"]:
         compile_s = f" ({r['compile_s']:.1f})" if "compile_s" in r else ""
         stop = r["stop"].replace("|", "\\|")  # a pipe would end the cell
-        lines.append(f"| {r['name']} | {stop} | {r['seconds']:.1f}{compile_s} | {r['iterations']} | "
+        ratio = f"{sklearn / r['seconds']:.1f}×" if sklearn else "–"
+        lines.append(f"| {r['name']} | {stop} | {r['seconds']:.1f}{compile_s} | {ratio} | {r['iterations']} | "
                      f"{'yes' if r['converged'] else 'no'} | {r['objective']:.8f} | {r['objective'] - best:.1e} | "
                      f"{r['grad_norm']:.1e} | {r['grad_max']:.1e} | {r['test_accuracy']:.4f} |")
     return lines

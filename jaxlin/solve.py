@@ -26,7 +26,7 @@ from jaxlin.regularization import weights_only
 
 class Solution(NamedTuple):
     """What `solve_lbfgs` found: the params reached (shaped like the start), the objective f32[]
-    and its gradient's global L2 norm there, the L-BFGS iterations run (one line search each),
+    and its gradient's norm there (the `norm` asked for), the L-BFGS iterations run (one line search each),
     whether grad_norm <= tol, and the host's wall seconds of the whole call, tracing and
     compiling included, of which compile_seconds traced and compiled."""
     params: Any
@@ -38,12 +38,21 @@ class Solution(NamedTuple):
     compile_seconds: float
 
 
-def _norm(tree) -> jax.Array:
+def _l2_norm(tree) -> jax.Array:
     """The global L2 norm of a pytree (optax.tree_utils.tree_l2_norm, without its deprecation)."""
     return jnp.sqrt(sum(jnp.vdot(x, x).real for x in jax.tree.leaves(tree)))
 
 
-def _lbfgs_loop(objective, params, tol, max_iter, memory):
+def _max_norm(tree) -> jax.Array:
+    """The largest absolute component of a pytree: scipy's `pgtol`, scikit-learn's lbfgs `tol`."""
+    return jnp.max(jnp.stack([jnp.max(jnp.abs(x)) for x in jax.tree.leaves(tree)]))
+
+
+NORMS = {"l2": _l2_norm, "max": _max_norm}
+
+
+def _lbfgs_loop(objective, params, tol, max_iter, memory, norm):
+    _norm = NORMS[norm]
     solver = optax.lbfgs(memory_size=memory)
     value_and_grad = optax.value_and_grad_from_state(objective)
 
@@ -70,13 +79,13 @@ def _lbfgs_loop(objective, params, tol, max_iter, memory):
     return params, value, _norm(grad), k
 
 
-_compiled_loop = jax.jit(_lbfgs_loop, static_argnames="memory")
+_compiled_loop = jax.jit(_lbfgs_loop, static_argnames=("memory", "norm"))
 
 
 def solve_lbfgs(objective: Callable[[Any], jax.Array], params: Any, *, tol: float = 1e-4,
-                max_iter: int = 500, memory: int = 10) -> Solution:
+                max_iter: int = 500, memory: int = 10, norm: str = "l2") -> Solution:
     """Minimise a smooth full-batch objective with `optax.lbfgs` and its zoom line search, in one
-    `lax.while_loop` inside one jit. Stops when the gradient's global L2 norm is <= `tol`, after
+    `lax.while_loop` inside one jit. Stops when the gradient's `norm` is <= `tol`, after
     `max_iter` iterations, or when a step raised the objective beyond rounding or made it
     non-finite (then at the step before, `converged` False).
 
@@ -93,13 +102,18 @@ def solve_lbfgs(objective: Callable[[Any], jax.Array], params: Any, *, tol: floa
       tol: the gradient norm at which to stop.
       max_iter: the most L-BFGS iterations.
       memory: how many past (step, gradient change) pairs approximate the inverse Hessian.
+      norm: what `tol` bounds: "l2" the gradient's global L2 norm, "max" its largest absolute
+        component (the stopping rule of scipy's L-BFGS-B and so of scikit-learn's lbfgs `tol`; on
+        Fashion-MNIST's 7,850 parameters it is met ~2x sooner, at an objective ~1e-3 relative above).
     """
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {sorted(NORMS)}, got {norm!r}.")
     objective = objective if isinstance(objective, Partial) else Partial(objective)
     clock = time.perf_counter()
-    compiled = _compiled_loop.lower(objective, params, tol, max_iter, memory=memory).compile()
+    compiled = _compiled_loop.lower(objective, params, tol, max_iter, memory=memory, norm=norm).compile()
     compile_seconds = time.perf_counter() - clock
-    params, value, norm, k = jax.block_until_ready(compiled(objective, params, tol, max_iter))
-    return Solution(params, float(value), float(norm), int(k), bool(norm <= tol),
+    params, value, grad_norm, k = jax.block_until_ready(compiled(objective, params, tol, max_iter))
+    return Solution(params, float(value), float(grad_norm), int(k), bool(grad_norm <= tol),
                     time.perf_counter() - clock, compile_seconds)
 
 

@@ -97,6 +97,20 @@ def test_max_iter_stops_it_unconverged(problem):
     assert sol.iterations == 3 and not sol.converged and sol.grad_norm > TOL
 
 
+def test_the_max_norm_is_scipys_stopping_rule(problem):
+    """norm="max" stops on the largest gradient component, as scipy's pgtol (sklearn's tol) does:
+    sooner than the L2 norm with the same tol, at a gradient whose largest component is <= tol."""
+    X, y, objective, start, _ = problem
+    l2, largest = (solve_lbfgs(objective, start, tol=1e-3, norm=norm) for norm in ("l2", "max"))
+    theta = np.concatenate([np.asarray(largest.params["w"]).ravel(), np.asarray(largest.params["b"])])
+    grad = objective64(theta.astype(np.float64), X, y, LAM)[1]
+    assert largest.converged and largest.iterations < l2.iterations  # 7 and 9
+    assert largest.grad_norm == pytest.approx(np.abs(grad).max(), rel=1e-3) and largest.grad_norm <= 1e-3
+    assert np.linalg.norm(grad) > 1e-3  # where the L2 rule goes on
+    with pytest.raises(ValueError, match="norm must be one of"):
+        solve_lbfgs(objective, start, norm="l1")
+
+
 def test_squared_loss_with_weight_decay_is_ridge():
     """mean ½(ŷ − y)² + λ ½‖w‖², intercept free: w = (X'X + nλI)⁻¹ X'y on centered data."""
     rng = np.random.default_rng(3)
