@@ -27,6 +27,7 @@ from jaxlin.loops import CHECKPOINT, LoopError, run_kfold, run_single, run_solve
 from jaxlin.models import get_model
 from jaxlin.parallel import check_batch_size, data_parallel_mesh
 from jaxlin.resume import ResumeError, check_checkpoint
+from jaxlin.shift_command import run_shift
 
 
 class CommandError(Exception):
@@ -83,6 +84,8 @@ def run(config: Config) -> dict:
 
 
 def _kind(config: Config) -> str:
+    if config.shift:
+        return f"{config.shift}-shift"
     return f"{config.kfold}fold" if config.kfold else "sweep" if config.is_sweep else config.impl
 
 
@@ -106,7 +109,9 @@ def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
                           "cross-validation watch; drop --early-stopping / --kfold.")
     load_s = time.perf_counter() - started
     try:
-        if config.optimizer in SOLVERS:
+        if config.shift:
+            summary = run_shift(config, data, out)
+        elif config.optimizer in SOLVERS:
             summary = run_solve(config, model, data, out)
         elif config.kfold:
             summary = run_kfold(config, model, data, out)

@@ -36,6 +36,9 @@ class Config:
     kfold: int | None = None  # cross-validate the sweep's models on this many folds
     tol: float | None = None  # lbfgs: stop at this gradient norm
     max_iter: int | None = None  # lbfgs: at most this many iterations
+    shift: str | None = None  # "covariate" or "label": the distribution-shift experiment (D2L 4.9)
+    shift_strength: float | None = None  # covariate shift: s in the selection σ(∓s·z)
+    beta_clip: float | None = None  # covariate shift: the largest importance weight
     devices: int | None = dataclasses.field(default=None, metadata=_HOW)  # None: all local devices
     data_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
     tfds_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
@@ -122,7 +125,7 @@ def make_config(model: str = "softmax", **options) -> Config:
     if config.devices is not None:
         config = dataclasses.replace(config, devices=_checks.positive_int("devices", config.devices))
     config = dataclasses.replace(config, data_seed=checks.seed(config.data_seed))
-    config = checks.check_generalization(config)
+    config = checks.check_shift(checks.check_generalization(config))
     if config.is_sweep and (config.resume or (config.devices or 1) > 1):
         raise ValueError("a sweep (several learning rates, seeds, batch sizes or degrees) runs on one device "
                          "and cannot resume; drop devices/resume or sweep one value")

@@ -96,3 +96,34 @@ def check_generalization(config):
             raise ValueError("cross-validation makes its own validation folds and runs on one device without "
                              "resuming: drop --validation, --resume and --devices")
     return config
+
+
+SHIFTS = ("covariate", "label")
+
+
+def check_shift(config):
+    """The config with its distribution-shift options checked and their defaults filled in."""
+    covariate_only = {"shift_strength": config.shift_strength, "beta_clip": config.beta_clip}
+    if config.shift is None:
+        given = [name for name, value in covariate_only.items() if value is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} are settings of the covariate-shift experiment (--shift covariate).")
+        return config
+    if config.shift not in SHIFTS:
+        raise ValueError(f"shift must be one of {', '.join(SHIFTS)}, got {config.shift!r}.")
+    if config.model != "softmax":
+        raise ValueError(f"the distribution-shift experiment trains softmax regressions; drop --model {config.model}.")
+    clashes = [name for name, on in (("a sweep", config.is_sweep), ("kfold", config.kfold), ("lbfgs", config.optimizer in SOLVERS),
+                                     ("validation", config.validation), ("early stopping", config.early_stopping),
+                                     ("resume", config.resume), ("several devices", (config.devices or 1) > 1)) if on]
+    if clashes:
+        raise ValueError(f"the distribution-shift experiment trains three single models (uncorrected, corrected, "
+                         f"oracle) with its own splits; it does not combine with {', '.join(clashes)}.")
+    if config.shift == "label" and any(v is not None for v in covariate_only.values()):
+        raise ValueError("shift_strength and beta_clip are settings of the covariate shift, not the label shift.")
+    if config.shift == "covariate":
+        config = dataclasses.replace(
+            config, shift_strength=_checks.positive_float("shift_strength", 3.0 if config.shift_strength is None
+                                                          else config.shift_strength),
+            beta_clip=_checks.positive_float("beta_clip", 10.0 if config.beta_clip is None else config.beta_clip))
+    return config

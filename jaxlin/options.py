@@ -126,6 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="K-fold cross-validation of the runs asked for (e.g. --degree 0,1,...,20): every "
                         "run on every fold, trained together; prints and plots the mean validation loss "
                         "and the run it chooses. K must divide the number of training examples (equal folds)")
+    p.add_argument("--shift", choices=["covariate", "label"], default=None,
+                   help="the distribution-shift experiment (D2L 4.9) on Fashion-MNIST drawn into a source and a "
+                        "target (--data-seed draws them): trains softmax regression uncorrected, corrected "
+                        "(importance weights from a logistic-regression domain classifier, or the label "
+                        "distribution estimated by a confusion matrix) and the oracle, and reports each one's "
+                        "target test accuracy")
+    p.add_argument("--shift-strength", type=_positive(float), metavar="S", default=None,
+                   help="covariate shift: images kept with probability σ(∓S·z), z the image's standardised mean "
+                        "intensity; larger is a stronger shift (default: 3)")
+    p.add_argument("--beta-clip", type=_positive(float), metavar="C", default=None,
+                   help="covariate shift: clip the importance weights at C (default: 10)")
     p.add_argument("--data-dir", type=_folder, default=None,
                    help="folder with the four Fashion-MNIST files (train-images-idx3-ubyte.gz, ...)")
     p.add_argument("--tfds-dir", type=_folder, default=None,
@@ -163,7 +174,8 @@ def parse_config(argv: list[str] | None = None) -> Config:
             seed=_seeds(parser, args), batch_size=args.batch_size, epochs=args.epochs,
             data_seed=args.data_seed, weight_decay=args.weight_decay, degree=args.degree,
             validation=args.validation, early_stopping=args.early_stopping, kfold=args.kfold, tol=args.tol,
-            max_iter=args.max_iter, devices=args.devices, data_dir=args.data_dir,
+            max_iter=args.max_iter, shift=args.shift, shift_strength=args.shift_strength,
+            beta_clip=args.beta_clip, devices=args.devices, data_dir=args.data_dir,
             tfds_dir=args.tfds_dir,
             output_dir=args.output_dir, resume=args.resume, debug_nans=args.debug_nans, plots=not args.no_plots,
             compile_cache=not args.no_compile_cache,

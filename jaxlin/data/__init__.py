@@ -20,6 +20,7 @@ DATASETS = {
     "synthetic_linear": "jaxlin.data.synthetic:linear_dataset",
     "polynomial": "jaxlin.data.polynomial:polynomial_dataset",
     "high_dim": "jaxlin.data.synthetic:high_dim_dataset",
+    "tshirt_vs_shirt": "jaxlin.data.binary:tshirt_vs_shirt_dataset",
 }
 _NEEDS_TFDS = ("fashion_mnist_builder", "fashion_mnist_dataset", "load_fashion_mnist")
 

@@ -33,10 +33,11 @@ def preprocess_images(images: jax.Array, resize: int | tuple[int, int] | None = 
     return x
 
 
-def prepare_images(batch: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
-    """The data step of an image dataset: (u8[b, h, w], labels) -> (f32[b, h, w] in [0, 1], labels)."""
-    images, labels = batch
-    return preprocess_images(images), labels
+def prepare_images(batch: tuple) -> tuple:
+    """The data step of an image dataset: (u8[b, h, w], labels, ...) -> (f32[b, h, w] in [0, 1],
+    labels, ...); whatever follows the images (labels, weights) passes as it is."""
+    images, *rest = batch
+    return preprocess_images(images), *rest
 
 
 @partial(jax.jit, static_argnames="resize")

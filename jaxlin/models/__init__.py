@@ -14,6 +14,7 @@ MODELS = {
     "linreg": "jaxlin.models.linear_regression",
     "polynomial": "jaxlin.models.polynomial_regression",
     "highdim": "jaxlin.models.high_dim_regression",
+    "logistic": "jaxlin.models.logistic_regression",
 }
 
 

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 from jaxlin import _checks
 from jaxlin.models.interface import Book
 from jaxlin.models.regression import squared_evaluate, squared_losses
+from jaxlin.weights import check_weights, split_batch
 
 BOOK = Book(learning_rate=0.01, batch_size=10, num_epochs=400)
 DATASET = "polynomial"
@@ -47,8 +48,11 @@ def solve(data) -> Params:
     """The exact least-squares weights on the training split (D2L 4.4, exercise 1), through
     `jnp.linalg.lstsq`'s SVD: the minimum-norm solution, so zeroed features keep weight 0. Its
     singular-value cutoff leaves out directions too small for float32 to resolve, which is why
-    the fit stops changing beyond degree ~9 here."""
-    X, y = data.train
+    the fit stops changing beyond degree ~9 here. With weights, weighted least squares (rows
+    scaled by √wᵢ)."""
+    X, y, weights = split_batch(data.train)
+    if weights is not None:
+        X, y = X * jnp.sqrt(weights)[:, None], y * jnp.sqrt(weights)
     return {"w": jnp.linalg.lstsq(X, y)[0]}
 
 
@@ -71,7 +75,9 @@ def check_data(data) -> None:
             if name == "train":
                 raise ValueError("Polynomial regression needs a train split (X, y); the data have none.")
             continue
-        X, y = split
+        X, y, weights = split_batch(split)
+        if weights is not None:
+            check_weights(weights, y.shape[0])
         if X.shape[1:] != (MAX_DEGREE + 1,) or y.shape != X.shape[:1]:
             raise ValueError(f"Polynomial regression's {name} split must be X [n, {MAX_DEGREE + 1}] (the "
                              f"features x⁰..x²⁰) and y [n]; got {tuple(X.shape)} and {tuple(y.shape)}.")

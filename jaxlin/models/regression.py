@@ -8,19 +8,20 @@ import optax
 
 from jaxlin.losses import squared_loss
 from jaxlin.metrics import evaluate_splits
+from jaxlin.weights import split_batch, weighted_mean
 
 
 def squared_losses(predict: Callable[[dict, jax.Array], jax.Array]) -> dict[str, Callable]:
     """{"scratch": jaxlin's ½(ŷ − y)², "concise": optax.l2_loss (the same)}, each
-    loss(params, (X, y)) -> (batch mean, {})."""
+    loss(params, (X, y)) -> (batch mean, {}); with (X, y, weights) the weighted mean."""
 
     def scratch_loss(params, batch):
-        X, y = batch
-        return squared_loss(predict(params, X), y).mean(), {}
+        X, y, weights = split_batch(batch)
+        return weighted_mean(squared_loss(predict(params, X), y), weights), {}
 
     def concise_loss(params, batch):
-        X, y = batch
-        return optax.l2_loss(predict(params, X), y).mean(), {}
+        X, y, weights = split_batch(batch)
+        return weighted_mean(optax.l2_loss(predict(params, X), y), weights), {}
 
     return {"scratch": scratch_loss, "concise": concise_loss}
 
@@ -31,11 +32,11 @@ def squared_evaluate(predict: Callable[[dict, jax.Array], jax.Array]) -> Callabl
     validation and test splits when the data have them ("valid_loss", "test_loss")."""
 
     def per_example(params, batch):
-        X, y = batch
+        X, y, _ = split_batch(batch)
         return {"loss": squared_loss(predict(params, X), y)}
 
     def evaluate(params, data):
-        X, y = data.train
+        X, y, _ = split_batch(data.train)
         return {"full_loss": squared_loss(predict(params, X), y).mean(), **evaluate_splits(per_example, params, data)}
 
     return evaluate

@@ -14,15 +14,16 @@ import optax
 from jaxlin import _checks
 from jaxlin.affine import Params, affine, init_affine
 from jaxlin.losses import cross_entropy
-from jaxlin.metrics import accuracy, correct, evaluate_splits
+from jaxlin.metrics import correct, evaluate_splits
 from jaxlin.models.interface import Book
 from jaxlin.softmax import naive_softmax
+from jaxlin.weights import check_weights, split_batch, weighted_mean
 
 BOOK = Book(learning_rate=0.1, batch_size=256, num_epochs=10)
 DATASET = "fashion_mnist"
 NUM_INPUTS = 28 * 28
 NUM_OUTPUTS = 10
-Batch = tuple[jax.Array, jax.Array]  # (images f32[b, 28, 28] in [0, 1], labels i32[b])
+Batch = tuple  # (images f32[b, 28, 28] in [0, 1], labels i32[b]), and optionally weights f32[b]
 
 
 def init(key: jax.Array) -> Params:
@@ -41,25 +42,28 @@ def predict(params: Params, images: jax.Array) -> jax.Array:
 
 
 def scratch_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict[str, jax.Array]]:
-    """The book's loss: cross_entropy(naive_softmax(o), y), batch mean; aux: train accuracy."""
-    images, labels = batch
+    """The book's loss: cross_entropy(naive_softmax(o), y), batch mean (weighted when the batch has
+    weights, `jaxlin.weights`); aux: train accuracy."""
+    images, labels, weights = split_batch(batch)
     o = logits(params, images)
-    return cross_entropy(naive_softmax(o), labels).mean(), {"accuracy": accuracy(o, labels)}
+    return (weighted_mean(cross_entropy(naive_softmax(o), labels), weights),
+            {"accuracy": weighted_mean(correct(o, labels), weights)})
 
 
 def concise_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict[str, jax.Array]]:
-    """The stable loss from logits (optax), batch mean; aux: train accuracy."""
-    images, labels = batch
+    """The stable loss from logits (optax), batch mean (weighted when the batch has weights); aux:
+    train accuracy."""
+    images, labels, weights = split_batch(batch)
     o = logits(params, images)
-    loss = optax.softmax_cross_entropy_with_integer_labels(o, labels).mean()
-    return loss, {"accuracy": accuracy(o, labels)}
+    loss = weighted_mean(optax.softmax_cross_entropy_with_integer_labels(o, labels), weights)
+    return loss, {"accuracy": weighted_mean(correct(o, labels), weights)}
 
 
 LOSSES = {"scratch": scratch_loss, "concise": concise_loss}
 
 
 def _per_example_metrics(params: Params, batch: Batch) -> dict[str, jax.Array]:
-    images, labels = batch
+    images, labels, _ = split_batch(batch)
     o = logits(params, images)
     return {"loss": optax.softmax_cross_entropy_with_integer_labels(o, labels), "accuracy": correct(o, labels)}
 
@@ -79,7 +83,9 @@ def check_data(data) -> None:
     for split in ("train", "valid", "test"):
         if getattr(data, split) is None:
             continue
-        images, labels = getattr(data, split)
+        images, labels, weights = split_batch(getattr(data, split))
+        if weights is not None:
+            check_weights(weights, labels.shape[0], f"the {split} weights")
         if images.shape[1:] not in ((28, 28), (NUM_INPUTS,)) or labels.shape != images.shape[:1]:
             raise ValueError(f"The {split} split must be images [n, 28, 28] and labels [n]; got "
                              f"{tuple(images.shape)} and {tuple(labels.shape)}.")

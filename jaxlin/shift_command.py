@@ -1,0 +1,44 @@
+"""`python -m jaxlin.train --shift covariate|label`: the distribution-shift experiment as a command."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+
+from jaxlin.checkpoint import save_checkpoint
+from jaxlin.config import Config
+from jaxlin.data.dataset import Dataset
+from jaxlin.data.shift import covariate_shift, label_shift
+from jaxlin.distribution_shift import correct_covariate_shift, correct_label_shift
+
+
+def shifted_data(config: Config, data: Dataset):
+    """The source and target the config asks for, drawn from Fashion-MNIST with its data seed."""
+    key = jax.random.key(config.data_seed)
+    if config.shift == "covariate":
+        return covariate_shift(data, key, config.shift_strength)
+    return label_shift(data, key)
+
+
+def run_shift(config: Config, data: Dataset, out: Path) -> dict:
+    """Build the shift, correct it, print and write the figures: metrics.json's "final" holds
+    target_accuracy and target_loss, each with uncorrected, corrected and oracle; params.npz the
+    corrected model; shift.png the picture."""
+    shifted = shifted_data(config, data)
+    sizes = [int(d.train[1].shape[0]) for d in (shifted.source, shifted.target)]
+    print(f"{shifted.description}\nsource {sizes[0]} labelled images, target {sizes[1]} images (labels only for "
+          f"the oracle), target test {int(shifted.source.test[1].shape[0])}", flush=True)
+    if config.shift == "covariate":
+        result = correct_covariate_shift(config, shifted, clip=config.beta_clip)
+    else:
+        result = correct_label_shift(config, shifted)
+    save_checkpoint(out / "params.npz", {"params": result.params}, metadata=config.to_json())
+    if config.plots:
+        from jaxlin.shift_plots import plot_shift
+
+        plot_shift(shifted, result.figures, result.arrays, out / "shift.png")
+    accuracy = result.figures["target_accuracy"]
+    gain = accuracy["corrected"] - accuracy["uncorrected"]
+    print(f"correction {'helped' if gain > 0 else 'did not help'}: target accuracy {accuracy['uncorrected']:.4f} "
+          f"-> {accuracy['corrected']:.4f} ({gain:+.4f}); the oracle reaches {accuracy['oracle']:.4f}")
+    return {"final": result.figures}
