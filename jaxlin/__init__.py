@@ -19,6 +19,8 @@ from jaxlin.data import (
     preprocess_images, synthetic_data, text_labels, to_device,
 )
 from jaxlin.data.holdout import kfold
+from jaxlin.data.shift import ShiftedData, covariate_shift, label_shift
+from jaxlin.distribution_shift import ShiftResult, correct_covariate_shift, correct_label_shift, domain_classifier
 from jaxlin.early_stopping import Best, keep_best
 from jaxlin.crossval import CrossValidation, cross_validate
 from jaxlin.experiment import solve_model, sweep_model, train_model
@@ -36,12 +38,20 @@ from jaxlin.solve import Solution, regularized_objective, solve_lbfgs
 from jaxlin.regularization import decayed, l1_penalty, l1_proximal, l2_penalty, soft_threshold, weights_only
 from jaxlin.order import batch_indices
 from jaxlin.parallel import data_parallel_mesh
+from jaxlin.shift_correction import (
+    confusion_matrix, effective_sample_size, estimate_label_shift, importance_weights, label_distribution,
+    label_shift_weights,
+)
+from jaxlin.sigmoid import (
+    binary_cross_entropy, log_sigmoid, naive_sigmoid, sigmoid, sigmoid_binary_cross_entropy, softplus,
+)
 from jaxlin.softmax import log_softmax, logsumexp, naive_softmax, softmax
 from jaxlin.sweep import SweepResult, stack, sweep, unstack
 from jaxlin.training import (
     FitResult, TrainingDiverged, TrainState, epoch_key, fit, init_state, make_epoch, make_train_step,
     train_epochs,
 )
+from jaxlin.weights import check_weights, weighted_mean, with_weights
 
 __version__ = "0.1.0"
 
@@ -50,6 +60,7 @@ _LAZY = {  # name -> the module that defines it, imported on first use (it needs
     "plot_history": "jaxlin.plotting", "plot_sweep": "jaxlin.sweep_plots",
     "plot_against": "jaxlin.sweep_plots", "plot_folds": "jaxlin.sweep_plots",
     "prediction_grid": "jaxlin.plotting", "show_images": "jaxlin.plotting", "plot_reliability": "jaxlin.plotting",
+    "plot_shift": "jaxlin.shift_plots",
 }
 
 

@@ -16,6 +16,7 @@ from jaxlin.models import IMPLEMENTATIONS, get_model
 from jaxlin.config_checks import SOLVERS
 from jaxlin.optim import OPTIMIZERS
 
+SHIFT_WEIGHT_DECAY = 1e-4  # the distribution-shift runs' default L2 strength (sklearn's C = 1 is 1/n ≈ 6e-5)
 _HOW = {"how": True}  # field metadata: how the run is carried out, not what it is
 
 
@@ -91,6 +92,8 @@ def make_config(model: str = "softmax", **options) -> Config:
     module = get_model(model)
     book, model_options = module.BOOK, getattr(module, "OPTIONS", {})
     options = {k: v for k, v in options.items() if v is not None}
+    if options.get("shift") and "optimizer" not in options:  # converged models: no SGD noise in the comparison
+        options = {"optimizer": "lbfgs", "weight_decay": SHIFT_WEIGHT_DECAY, **options}
     if "degree" in options and "degree" not in model_options:
         raise ValueError(f"degree is an option of the polynomial model, not of {model}.")
     if "weight_decay" in options:
@@ -107,7 +110,8 @@ def make_config(model: str = "softmax", **options) -> Config:
     if optimizer not in (*OPTIMIZERS, *SOLVERS):
         raise ValueError(f"Unknown optimizer {optimizer!r}; choose one of: {', '.join((*OPTIMIZERS, *SOLVERS))}.")
     if optimizer in SOLVERS:
-        checks.check_solver(options)
+        checks.check_solver(options, hint=" (--shift solves with lbfgs unless you give --optimizer, e.g. "
+                            "--optimizer sgd to train for epochs)" if options.get("shift") else "")
         options = {"tol": 1e-4, "max_iter": 1000, **options}
     elif "tol" in options or "max_iter" in options:
         raise ValueError("tol and max_iter are settings of the lbfgs solver (--optimizer lbfgs).")

@@ -54,12 +54,12 @@ def option(name: str, value):
 SOLVERS = ("lbfgs",)  # full-batch, to convergence: no epochs, minibatches or learning rate
 
 
-def check_solver(options: dict) -> None:
+def check_solver(options: dict, hint: str = "") -> None:
     given = sorted(k for k in ("lr", "batch_size", "epochs", "early_stopping", "kfold", "resume")
                    if options.get(k) not in (None, False))
     if given:
         raise ValueError(f"lbfgs solves the full-batch problem to convergence in one compiled loop; "
-                         f"{', '.join(given)} do(es) not apply (use tol and max_iter).")
+                         f"{', '.join(given)} do(es) not apply (use tol and max_iter){hint}.")
     for name, check in (("tol", lambda v: _checks.positive_float("tol", v)),
                         ("max_iter", lambda v: _checks.positive_int("max_iter", v, below=2**31))):
         if name in options:
@@ -113,7 +113,7 @@ def check_shift(config):
         raise ValueError(f"shift must be one of {', '.join(SHIFTS)}, got {config.shift!r}.")
     if config.model != "softmax":
         raise ValueError(f"the distribution-shift experiment trains softmax regressions; drop --model {config.model}.")
-    clashes = [name for name, on in (("a sweep", config.is_sweep), ("kfold", config.kfold), ("lbfgs", config.optimizer in SOLVERS),
+    clashes = [name for name, on in (("a sweep", config.is_sweep), ("kfold", config.kfold),
                                      ("validation", config.validation), ("early stopping", config.early_stopping),
                                      ("resume", config.resume), ("several devices", (config.devices or 1) > 1)) if on]
     if clashes:

@@ -14,11 +14,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlin.config import Config
+from jaxlin.config import SOLVERS, Config
 from jaxlin.data.dataset import Dataset
 from jaxlin.data.holdout import hold_out
 from jaxlin.data.shift import ShiftedData
-from jaxlin.experiment import train_model
+from jaxlin.experiment import solve_model, train_model
 from jaxlin.models import get_model
 from jaxlin.shift_correction import (
     confusion_matrix, effective_sample_size, estimate_label_shift, importance_weights, label_distribution,
@@ -38,9 +38,13 @@ class ShiftResult(NamedTuple):
 
 
 def _train(config: Config, data: Dataset, log) -> tuple[Any, dict[str, float]]:
-    result = train_model(config, data)
-    scores = {"accuracy": result.history["test_accuracy"][-1], "loss": result.history["test_loss"][-1]}
-    return result.params, scores
+    """The config's model on `data`: solved to convergence (lbfgs), or trained for its epochs."""
+    if config.optimizer in SOLVERS:
+        params = solve_model(config, data).params
+    else:
+        params = train_model(config, data).params
+    figures = jax.jit(get_model(config.model).evaluate)(params, data)
+    return params, {"accuracy": float(figures["test_accuracy"]), "loss": float(figures["test_loss"])}
 
 
 def _three_runs(config: Config, shifted: ShiftedData, weights, log) -> tuple[dict, Any, dict]:
@@ -119,7 +123,7 @@ def correct_label_shift(config: Config, shifted: ShiftedData, *, validation: flo
     by_figure, corrected, params = _three_runs(config, weighted, label_shift_weights(source.train[1], q_hat, p), log)
     test_images, test_labels = shifted.source.test[:2]
     logits = softmax.logits(params["uncorrected"], shifted.source.prepared((test_images,))[0])
-    adjusted = float(((logits + jnp.log(q_hat / p)).argmax(-1) == test_labels).mean())
+    adjusted = float(((logits + jnp.log(q_hat / jnp.where(p > 0, p, 1))).argmax(-1) == test_labels).mean())
     by_figure["target_accuracy"]["adjusted"] = adjusted
     log(f"  {'adjusted':<11} target test accuracy {adjusted:.4f} (the uncorrected model, decision rule moved by log q̂/p)")
     figures = {"kind": "label", "description": shifted.description, "sizes": _sizes(shifted), **by_figure,

@@ -10,6 +10,8 @@ from jaxlin.config import Config
 from jaxlin.data.dataset import Dataset
 from jaxlin.data.shift import covariate_shift, label_shift
 from jaxlin.distribution_shift import correct_covariate_shift, correct_label_shift
+from jaxlin.loops import LoopError
+from jaxlin.training import TrainingDiverged
 
 
 def shifted_data(config: Config, data: Dataset):
@@ -24,14 +26,20 @@ def run_shift(config: Config, data: Dataset, out: Path) -> dict:
     """Build the shift, correct it, print and write the figures: metrics.json's "final" holds
     target_accuracy and target_loss, each with uncorrected, corrected and oracle; params.npz the
     corrected model; shift.png the picture."""
-    shifted = shifted_data(config, data)
+    try:
+        shifted = shifted_data(config, data)
+    except ValueError as err:  # a set left empty by the selection
+        raise LoopError(f"{err} Use more data, or a weaker --shift-strength.") from None
     sizes = [int(d.train[1].shape[0]) for d in (shifted.source, shifted.target)]
     print(f"{shifted.description}\nsource {sizes[0]} labelled images, target {sizes[1]} images (labels only for "
           f"the oracle), target test {int(shifted.source.test[1].shape[0])}", flush=True)
-    if config.shift == "covariate":
-        result = correct_covariate_shift(config, shifted, clip=config.beta_clip)
-    else:
-        result = correct_label_shift(config, shifted)
+    try:
+        if config.shift == "covariate":
+            result = correct_covariate_shift(config, shifted, clip=config.beta_clip)
+        else:
+            result = correct_label_shift(config, shifted)
+    except TrainingDiverged as err:
+        raise LoopError(str(err)) from None
     save_checkpoint(out / "params.npz", {"params": result.params}, metadata=config.to_json())
     if config.plots:
         from jaxlin.shift_plots import plot_shift

@@ -3,7 +3,9 @@
 σ(z) = 1 / (1 + exp(−z)) is the two-class softmax: softmax([0, z])₁ = σ(z). Written from the
 definition, log σ(z) underflows: at z = −1e4, exp(1e4) = inf, σ = 0 and log σ = −inf, where the
 true value is −1e4. The stable form log σ(z) = −softplus(−z), with softplus(t) = log(e⁰ + eᵗ)
-the log-sum-exp of the two logits (0, t), keeps every exp() in (0, 1]: softmax's story for two classes.
+the log-sum-exp of the two logits (0, t), computed as max(t, 0) + log1p(e^−|t|), keeps every exp()
+in (0, 1]: softmax's story for two classes. (log1p also keeps e^−|t| below float32's epsilon, which
+log(1 + ·) would round away: softplus(−20) = 2.1e-9, not 0.)
 """
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ import jax
 import jax.numpy as jnp
 
 from jaxlin import _checks
-from jaxlin.softmax import logsumexp
 
 
 def naive_sigmoid(z: jax.Array) -> jax.Array:
@@ -20,8 +21,9 @@ def naive_sigmoid(z: jax.Array) -> jax.Array:
 
 
 def softplus(t: jax.Array) -> jax.Array:
-    """log(1 + exp(t)) without overflow, elementwise: `logsumexp` of the two logits (0, t)."""
-    return logsumexp(jnp.stack([jnp.zeros_like(t), t], axis=-1))
+    """log(1 + exp(t)) without overflow, elementwise: the log-sum-exp of the two logits (0, t),
+    `jnp.logaddexp` (max + log1p, with the right gradient σ(t) at the kink t = 0)."""
+    return jnp.logaddexp(t, 0.0)
 
 
 def log_sigmoid(z: jax.Array) -> jax.Array:

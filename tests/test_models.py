@@ -40,7 +40,7 @@ def test_config_is_the_book_settings_overridden_and_frozen():
     assert "epochs" not in config.identity() and "output_dir" not in config.identity()
     assert set(config.identity()) == {"model", "impl", "optimizer", "lr", "seed", "batch_size", "data_seed",
                                       "weight_decay", "degree", "validation", "early_stopping", "kfold", "tol",
-                                      "max_iter"}
+                                      "max_iter", "shift", "shift_strength", "beta_clip"}
     json.dumps(config.to_json(), allow_nan=False)
 
 

@@ -78,7 +78,7 @@ def covariate_shift(data: Dataset, key: jax.Array, strength: float = 2.0) -> Shi
     train_ink, test_ink = ink(data.train[0]), ink(data.test[0])
     mean, std = train_ink.mean(), train_ink.std()
     z_train, z_test = (train_ink - mean) / std, (test_ink - mean) / std
-    sigmoid = lambda t: 1 / (1 + np.exp(-t))
+    sigmoid = lambda t: np.asarray(jax.nn.sigmoid(t))
     description = (f"covariate shift: images kept with probability σ(∓{strength:g}·z), z the image's "
                    "standardised mean intensity (source: faint images, target: heavy ones)")
     return _shifted(data, key, sigmoid(-strength * z_train), sigmoid(strength * z_train),
