@@ -16,6 +16,7 @@ import numpy as np
 
 from jaxlin.config import SOLVERS, Config
 from jaxlin.data.dataset import Dataset
+from jaxlin.data.device import prepare_images
 from jaxlin.data.holdout import hold_out
 from jaxlin.data.shift import ShiftedData
 from jaxlin.experiment import solve_model, train_model
@@ -37,7 +38,7 @@ class ShiftResult(NamedTuple):
     params: Any
 
 
-def _train(config: Config, data: Dataset, log) -> tuple[Any, dict[str, float]]:
+def _train(config: Config, data: Dataset) -> tuple[Any, dict[str, float]]:
     """The config's model on `data`: solved to convergence (lbfgs), or trained for its epochs."""
     if config.optimizer in SOLVERS:
         params = solve_model(config, data).params
@@ -47,14 +48,17 @@ def _train(config: Config, data: Dataset, log) -> tuple[Any, dict[str, float]]:
     return params, {"accuracy": float(figures["test_accuracy"]), "loss": float(figures["test_loss"])}
 
 
-def _three_runs(config: Config, shifted: ShiftedData, weights, log) -> tuple[dict, Any, dict]:
+def _three_runs(config: Config, shifted: ShiftedData, weights, log, uncorrected=None) -> tuple[dict, dict]:
+    """Uncorrected (unless given as its (params, scores)), corrected (weighted) and oracle:
+    ({"target_accuracy": {run: ...}, "target_loss": {...}}, {run: params})."""
     runs, params = {}, {}
     for name, data in (("uncorrected", shifted.source), ("corrected", _weighted(shifted.source, weights)),
                        ("oracle", shifted.target)):
-        params[name], runs[name] = _train(config, data, log)
+        done = uncorrected if name == "uncorrected" else None
+        params[name], runs[name] = done or _train(config, data)
         log(f"  {name:<11} target test accuracy {runs[name]['accuracy']:.4f}")
     by_figure = {f"target_{k}": {name: run[k] for name, run in runs.items()} for k in ("accuracy", "loss")}
-    return by_figure, params["corrected"], params
+    return by_figure, params
 
 
 def _weighted(data: Dataset, weights) -> Dataset:
@@ -73,8 +77,6 @@ def domain_classifier(source_images, target_images, key, *, holdout: float = 0.2
     logistic = get_model("logistic")
     images = jnp.concatenate([source_images, target_images])
     labels = jnp.concatenate([jnp.zeros(len(source_images), jnp.int32), jnp.ones(len(target_images), jnp.int32)])
-    from jaxlin.data.device import prepare_images  # the images' data step (u8 -> f32)
-
     data = hold_out(Dataset(train=(images, labels), prepare=prepare_images, label_names=("source", "target")),
                     key, holdout)
     objective = regularized_objective(logistic.LOSSES["concise"], data, DOMAIN_WEIGHT_DECAY)
@@ -95,13 +97,13 @@ def correct_covariate_shift(config: Config, shifted: ShiftedData, *, clip: float
     beta = importance_weights(h, clip=clip, odds=odds)
     log(f"domain classifier: held-out accuracy {detector_accuracy:.4f}; β from {float(beta.min()):.3g} to "
         f"{float(beta.max()):.3g}, {float((beta >= clip).mean()):.1%} clipped at {clip:g}")
-    by_figure, corrected, _ = _three_runs(config, shifted, beta, log)
+    by_figure, params = _three_runs(config, shifted, beta, log)
     figures = {"kind": "covariate", "description": shifted.description, "sizes": _sizes(shifted), **by_figure,
                "domain_accuracy": detector_accuracy, "beta": {
                    "clip": clip, "min": float(beta.min()), "median": float(jnp.median(beta)), "max": float(beta.max()),
                    "mean": float(beta.mean()), "clipped_fraction": float((beta >= clip).mean()),
                    "effective_sample_size": float(effective_sample_size(beta))}}
-    return ShiftResult(figures, {"beta": np.asarray(beta)}, corrected)
+    return ShiftResult(figures, {"beta": np.asarray(beta)}, params["corrected"])
 
 
 def correct_label_shift(config: Config, shifted: ShiftedData, *, validation: float = 0.1, log=print) -> ShiftResult:
@@ -111,8 +113,8 @@ def correct_label_shift(config: Config, shifted: ShiftedData, *, validation: flo
     softmax = get_model("softmax")
     source = hold_out(shifted.source, jax.random.key(config.data_seed), validation)
     num_classes = len(source.label_names)
-    uncorrected, _ = _train(config, source, log)
-    predict = jax.jit(lambda images: softmax.predict(uncorrected, source.prepared((images,))[0]))
+    uncorrected = _train(config, source)
+    predict = jax.jit(lambda images: softmax.predict(uncorrected[0], source.prepared((images,))[0]))
     confusion = confusion_matrix(predict(source.valid[0]), source.valid[1], num_classes)
     mu = label_distribution(predict(shifted.target.train[0]), num_classes)
     q_hat, p = estimate_label_shift(confusion, mu), label_distribution(source.train[1], num_classes)
@@ -120,7 +122,7 @@ def correct_label_shift(config: Config, shifted: ShiftedData, *, validation: flo
     error, naive_error = float(jnp.abs(q_hat - q_true).sum()), float(jnp.abs(mu - q_true).sum())
     log(f"label distribution estimated: ‖q̂ − q‖₁ = {error:.4f} (the raw prediction mean: {naive_error:.4f})")
     weighted = dataclasses.replace(shifted, source=source)
-    by_figure, corrected, params = _three_runs(config, weighted, label_shift_weights(source.train[1], q_hat, p), log)
+    by_figure, params = _three_runs(config, weighted, label_shift_weights(source.train[1], q_hat, p), log, uncorrected)
     test_images, test_labels = shifted.source.test[:2]
     logits = softmax.logits(params["uncorrected"], shifted.source.prepared((test_images,))[0])
     adjusted = float(((logits + jnp.log(q_hat / jnp.where(p > 0, p, 1))).argmax(-1) == test_labels).mean())
@@ -131,4 +133,4 @@ def correct_label_shift(config: Config, shifted: ShiftedData, *, validation: flo
                                       "predicted": mu.tolist()},
                "estimation_error_l1": error, "prediction_mean_error_l1": naive_error,
                "confusion_matrix": confusion.tolist()}
-    return ShiftResult(figures, {"confusion": np.asarray(confusion)}, corrected)
+    return ShiftResult(figures, {"confusion": np.asarray(confusion)}, params["corrected"])
