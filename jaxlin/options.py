@@ -70,8 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m jaxlin.train",
         description="Train a linear network from D2L chapters 3 and 4: softmax regression on Fashion-MNIST "
-                    "(default), linear regression on synthetic data, or polynomial regression (D2L 4.4), "
-                    "with the book's settings "
+                    "(default), linear regression on synthetic data, polynomial regression (D2L 4.4), the "
+                    "weight-decay experiment (4.5) or logistic regression (4.9); or run the distribution-shift "
+                    "experiment (--shift). With the book's settings "
                     f"unless told otherwise ({_book_settings()}).",
         epilog="Fashion-MNIST is looked for in --data-dir, then $JAXLIN_DATA, then tfds's manual folder "
                "(<tfds-dir>/downloads/manual), then /usr/share/datasets/fashion-mnist (Debian's "
@@ -81,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=list(MODELS), default="softmax",
                    help="softmax: softmax regression on Fashion-MNIST; linreg: linear regression on "
                         "synthetic data y = Xw + b + noise; polynomial: a polynomial fit to noisy samples "
-                        "of a cubic (D2L 4.4)")
+                        "of a cubic (D2L 4.4); highdim: 200 inputs, 20 examples (4.5); logistic: binary "
+                        "logistic regression, Fashion-MNIST's T-shirts/tops vs shirts (4.9)")
     p.add_argument("--impl", choices=IMPLEMENTATIONS, default="concise",
                    help="scratch: the book's from-scratch softmax, cross-entropy and SGD; "
                         "concise: the stable optax loss and optimizers")
