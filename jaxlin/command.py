@@ -61,7 +61,7 @@ def run(config: Config) -> dict:
     if config.debug_nans:
         jax.config.update("jax_debug_nans", True)
     out = Path(config.output_dir) if config.output_dir else None
-    mesh = None if config.is_sweep or config.kfold or config.optimizer in SOLVERS else data_parallel(config)
+    mesh = None if config.is_sweep or config.kfold or config.shift or config.optimizer in SOLVERS else data_parallel(config)
     try:
         made = out is None
         out = out or new_folder(_default_folder(config))

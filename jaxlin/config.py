@@ -92,7 +92,7 @@ def make_config(model: str = "softmax", **options) -> Config:
     module = get_model(model)
     book, model_options = module.BOOK, getattr(module, "OPTIONS", {})
     options = {k: v for k, v in options.items() if v is not None}
-    if options.get("shift") and "optimizer" not in options:  # converged models: no SGD noise in the comparison
+    if options.get("shift") and options.get("optimizer", "lbfgs") in SOLVERS:  # converged: no SGD noise
         options = {"optimizer": "lbfgs", "weight_decay": SHIFT_WEIGHT_DECAY, **options}
     if "degree" in options and "degree" not in model_options:
         raise ValueError(f"degree is an option of the polynomial model, not of {model}.")

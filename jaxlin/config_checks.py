@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from jaxlin import _checks
+from jaxlin.data.shift import DEFAULT_STRENGTH, MAX_STRENGTH
+from jaxlin.shift_correction import DEFAULT_CLIP
 
 def as_tuple(name: str, value, check) -> tuple:
     values = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else (value,)
@@ -122,8 +124,11 @@ def check_shift(config):
     if config.shift == "label" and any(v is not None for v in covariate_only.values()):
         raise ValueError("shift_strength and beta_clip are settings of the covariate shift, not the label shift.")
     if config.shift == "covariate":
-        config = dataclasses.replace(
-            config, shift_strength=_checks.positive_float("shift_strength", 3.0 if config.shift_strength is None
-                                                          else config.shift_strength),
-            beta_clip=_checks.positive_float("beta_clip", 10.0 if config.beta_clip is None else config.beta_clip))
+        strength = _checks.positive_float("shift_strength", DEFAULT_STRENGTH if config.shift_strength is None
+                                          else config.shift_strength)
+        if strength > MAX_STRENGTH:
+            raise ValueError(f"shift_strength must be at most {MAX_STRENGTH:g}: beyond it the selection probabilities "
+                             f"round to 0, source and target stop overlapping and importance weights do not exist.")
+        clip = _checks.positive_float("beta_clip", DEFAULT_CLIP if config.beta_clip is None else config.beta_clip)
+        config = dataclasses.replace(config, shift_strength=strength, beta_clip=clip)
     return config

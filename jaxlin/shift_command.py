@@ -9,7 +9,7 @@ from jaxlin.checkpoint import save_checkpoint
 from jaxlin.config import Config
 from jaxlin.data.dataset import Dataset
 from jaxlin.data.shift import covariate_shift, label_shift
-from jaxlin.distribution_shift import correct_covariate_shift, correct_label_shift
+from jaxlin.distribution_shift import correct_covariate_shift, correct_label_shift, shift_sizes
 from jaxlin.loops import LoopError
 from jaxlin.training import TrainingDiverged
 
@@ -30,9 +30,9 @@ def run_shift(config: Config, data: Dataset, out: Path) -> dict:
         shifted = shifted_data(config, data)
     except ValueError as err:  # a set left empty by the selection
         raise LoopError(f"{err} Use more data, or a weaker --shift-strength.") from None
-    sizes = [int(d.train[1].shape[0]) for d in (shifted.source, shifted.target)]
-    print(f"{shifted.description}\nsource {sizes[0]} labelled images, target {sizes[1]} images (labels only for "
-          f"the oracle), target test {int(shifted.source.test[1].shape[0])}", flush=True)
+    sizes = shift_sizes(shifted)
+    print(f"{shifted.description}\nsource {sizes['source']} labelled images, target {sizes['target']} images (labels "
+          f"only for the oracle), target test {sizes['target_test']}", flush=True)
     try:
         if config.shift == "covariate":
             result = correct_covariate_shift(config, shifted, clip=config.beta_clip)

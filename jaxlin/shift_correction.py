@@ -16,13 +16,15 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+DEFAULT_CLIP = 10.0  # the book's c
+
 
 def importance_weights(domain_logits: jax.Array, *, clip: float, odds: float = 1.0) -> jax.Array:
     """βᵢ = min(exp(hᵢ) · odds, clip): domain_logits f32[n], the classifier's log-odds that example i
     is a target example; odds = n_source / n_target, the ratio its training data had -> f32[n]."""
     if not clip > 0:
         raise ValueError(f"clip must be > 0, got {clip}.")
-    return jnp.exp(jnp.minimum(domain_logits + jnp.log(odds), jnp.log(clip)))
+    return jnp.minimum(jnp.exp(domain_logits) * odds, clip)  # exp overflowing to inf is clipped too
 
 
 def effective_sample_size(weights: jax.Array) -> jax.Array:
@@ -50,6 +52,11 @@ def estimate_label_shift(confusion: jax.Array, mean_prediction: jax.Array) -> ja
     return jnp.where(q.sum() > 0, q / jnp.where(q.sum() > 0, q.sum(), 1), mean_prediction)
 
 
+def class_ratio(target: jax.Array, source: jax.Array) -> jax.Array:
+    """q(y) / p(y) for each class: f32[q], f32[q] -> f32[q] (a class the source lacks gets q(y))."""
+    return target / jnp.where(source > 0, source, 1)
+
+
 def label_shift_weights(labels: jax.Array, target: jax.Array, source: jax.Array) -> jax.Array:
-    """wᵢ = q(yᵢ) / p(yᵢ): labels i32[n], target q and source p f32[q] (p > 0 on every label seen) -> f32[n]."""
-    return (target / jnp.where(source > 0, source, 1))[labels]
+    """wᵢ = q(yᵢ) / p(yᵢ): labels i32[n], target q and source p f32[q] -> f32[n]."""
+    return class_ratio(target, source)[labels]

@@ -33,7 +33,8 @@ def plot_shift(shifted: ShiftedData, figures: dict, arrays: dict, path: str | os
         axes[0].set(xlabel="mean pixel intensity", ylabel="density", title="the shifting property")
         axes[0].legend(fontsize=8)
         beta = arrays["beta"]
-        axes[1].hist(beta, bins=np.geomspace(max(beta.min(), 1e-4), beta.max() * 1.01, 40), color="tab:green")
+        low, high = max(float(beta.min()), 1e-6), max(float(beta.max()), 1e-6)
+        axes[1].hist(np.maximum(beta, low), bins=np.geomspace(low, high * 1.01 + 1e-12, 40), color="tab:green")
         axes[1].set_xscale("log")
         b = figures["beta"]
         axes[1].set(xlabel="β = min(exp h(x) · n_s/n_t, c)", ylabel="source examples",

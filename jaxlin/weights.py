@@ -52,6 +52,15 @@ def check_weights(weights, num_examples: int, name: str = "weights") -> jax.Arra
     return jnp.asarray(w)
 
 
+def checked_split(split: tuple, name: str = "the") -> tuple[Any, Any]:
+    """(inputs, targets) of a split, after checking its weights if it has any (`check_weights`); for
+    the models' `check_data`. name: which split, e.g. "the train"."""
+    inputs, targets, weights = split_batch(split)
+    if weights is not None:
+        check_weights(weights, int(np.shape(targets)[0]), f"{name} weights")
+    return inputs, targets
+
+
 def with_weights(split: tuple, weights) -> tuple:
     """A split (inputs, targets) with per-example weights added, checked: (inputs, targets, f32[n])."""
     inputs, targets, _ = split_batch(split)

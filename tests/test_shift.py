@@ -21,7 +21,8 @@ def test_importance_weights_are_the_odds_ratio_clipped():
     h = jnp.array([-1e4, -2.0, 0.0, 1.0, 1e4])
     beta = importance_weights(h, clip=5.0, odds=2.0)
     np.testing.assert_allclose(beta, [0.0, 2 * np.exp(-2), 2.0, 5.0, 5.0], rtol=1e-6)
-    assert np.isfinite(beta).all()
+    assert np.isfinite(beta).all() and int((beta >= 5.0).sum()) == 2  # clipped weights are exactly c
+    assert (importance_weights(jnp.array([5.0, 6.0, 9.0]), clip=3.1) == np.float32(3.1)).all()
     assert float(effective_sample_size(jnp.ones(7))) == pytest.approx(7)
     assert float(effective_sample_size(jnp.array([1.0, 0, 0, 0]))) == pytest.approx(1)
     with pytest.raises(ValueError, match="clip must be > 0"):
@@ -87,6 +88,8 @@ def test_covariate_shift_moves_the_images_not_the_labelling():
     assert shifted.source.test is shifted.target.test or np.array_equal(shifted.source.test[1], shifted.target.test[1])
     other = covariate_shift(data, jax.random.key(1), 3.0)
     assert _ids(other.source.train) != _ids(shifted.source.train)
+    with pytest.raises(ValueError, match="at most 10"):
+        covariate_shift(data, jax.random.key(0), 11.0)
 
 
 def test_label_shift_moves_the_labels_to_q():
@@ -136,11 +139,12 @@ def shift_args(source, tmp_path, out, *extra):
 @pytest.mark.parametrize("kind, extra", [
     ("covariate", ["--beta-clip", "5", "--shift-strength", "1", "--optimizer", "sgd", "--epochs", "2"]),
     ("label", ["--max-iter", "30"]),
+    ("covariate", ["--optimizer", "lbfgs", "--max-iter", "5", "--beta-clip", "1e-30"]),
 ])
 def test_the_command_writes_the_three_accuracies(kind, extra, small_source, tmp_path, capsys):
     out = tmp_path / "out"
     argv = shift_args(small_source, tmp_path, out, "--shift", kind, *extra)
-    if kind == "label":
+    if "sgd" not in extra:  # the lbfgs runs draw shift.png
         argv.remove("--no-plots")
     assert main(argv) == 0
     printed = capsys.readouterr().out
@@ -148,11 +152,15 @@ def test_the_command_writes_the_three_accuracies(kind, extra, small_source, tmp_
     metrics = json.loads((out / "metrics.json").read_text(), parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
     final = metrics["final"]
     assert set(final["target_accuracy"]) >= {"uncorrected", "corrected", "oracle"} and final["kind"] == kind
-    assert (out / "params.npz").exists() and (out / "shift.png").exists() == (kind == "label")
     config = metrics["config"]
-    if kind == "covariate":
+    assert (out / "params.npz").exists() and (out / "shift.png").exists() == (config["optimizer"] == "lbfgs")
+    if config["optimizer"] == "lbfgs":  # given or not, lbfgs comes with λ = 1e-4, and its iterations are kept
+        assert config["weight_decay"] == [1e-4] and set(final["solver"]) == {"uncorrected", "corrected", "oracle"}
+    if kind == "covariate" and config["optimizer"] == "sgd":
         assert final["beta"]["clip"] == 5.0 and final["beta"]["max"] <= 5.0 and 0 <= final["domain_accuracy"] <= 1
-        assert config["optimizer"] == "sgd" and config["weight_decay"] is None
+        assert config["weight_decay"] is None and "solver" not in final
+    elif kind == "covariate":  # a clip below every weight: all equal, and the plot still drawn
+        assert final["beta"]["clipped_fraction"] == 1.0 and "not converged" in printed
     else:
         assert len(final["label_distribution"]["estimated"]) == 10 and final["estimation_error_l1"] >= 0
         assert config["optimizer"] == "lbfgs" and config["weight_decay"] == [1e-4] and config["max_iter"] == 30
@@ -168,6 +176,7 @@ def test_the_command_writes_the_three_accuracies(kind, extra, small_source, tmp_
     (["--shift", "label", "--validation", "0.1"], "validation"),
     (["--shift", "covariate", "--beta-clip", "nan"], "must be positive"),
     (["--shift", "covariate", "--shift-strength", "0"], "must be positive"),
+    (["--shift", "covariate", "--shift-strength", "11"], "at most 10"),
 ])
 def test_shift_options_that_do_not_fit_exit_2(extra, message, tiny_source, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:

@@ -25,6 +25,9 @@ import numpy as np
 
 from jaxlin.data.dataset import Dataset
 
+DEFAULT_STRENGTH = 3.0  # covariate shift's s
+MAX_STRENGTH = 10.0  # |s·z| stays below ~60, so σ(∓s·z) never rounds to 0 and the supports overlap
+
 
 @dataclasses.dataclass(frozen=True)
 class ShiftedData:
@@ -73,8 +76,12 @@ def _shifted(data: Dataset, key, source_p: np.ndarray, target_p: np.ndarray, tes
         kind=kind, description=description, label_distribution=q)
 
 
-def covariate_shift(data: Dataset, key: jax.Array, strength: float = 2.0) -> ShiftedData:
-    """Source and target that differ in p(x) (the images' ink), not in p(y | x); see the module."""
+def covariate_shift(data: Dataset, key: jax.Array, strength: float = DEFAULT_STRENGTH) -> ShiftedData:
+    """Source and target that differ in p(x) (the images' ink), not in p(y | x); see the module.
+    0 < strength <= MAX_STRENGTH."""
+    if not 0 < strength <= MAX_STRENGTH:
+        raise ValueError(f"strength must be above 0 and at most {MAX_STRENGTH:g} (beyond it the selection "
+                         f"probabilities round to 0 and source and target stop overlapping); got {strength}.")
     train_ink, test_ink = ink(data.train[0]), ink(data.test[0])
     mean, std = train_ink.mean(), train_ink.std()
     z_train, z_test = (train_ink - mean) / std, (test_ink - mean) / std

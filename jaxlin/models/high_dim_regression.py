@@ -13,7 +13,7 @@ from jaxlin import _checks
 from jaxlin.affine import Params, affine
 from jaxlin.models.interface import Book
 from jaxlin.models.regression import squared_evaluate, squared_losses
-from jaxlin.weights import check_weights, split_batch
+from jaxlin.weights import checked_split
 
 BOOK = Book(learning_rate=0.003, batch_size=5, num_epochs=100)
 DATASET = "high_dim"
@@ -46,9 +46,7 @@ def check_data(data) -> None:
         split = getattr(data, name)
         if split is None:
             continue
-        X, y, weights = split_batch(split)
-        if weights is not None:
-            check_weights(weights, y.shape[0])
+        X, y = checked_split(split, f"the {name}")
         if X.shape[1:] != (NUM_INPUTS,) or y.shape != X.shape[:1]:
             raise ValueError(f"The high-dimensional model's {name} split must be X [n, {NUM_INPUTS}] and y [n]; "
                              f"got {tuple(X.shape)} and {tuple(y.shape)}.")

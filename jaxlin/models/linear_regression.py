@@ -13,7 +13,7 @@ from jaxlin import _checks
 from jaxlin.affine import Params, affine, init_affine
 from jaxlin.models.interface import Book
 from jaxlin.models.regression import squared_evaluate, squared_losses
-from jaxlin.weights import check_weights, split_batch
+from jaxlin.weights import checked_split
 
 BOOK = Book(learning_rate=0.03, batch_size=10, num_epochs=3)
 DATASET = "synthetic_linear"
@@ -39,9 +39,7 @@ evaluate = squared_evaluate(predict)  # full_loss, and valid_loss / test_loss wh
 
 def check_data(data) -> None:
     """Refuse features that are not [n, 2] with targets [n], and NaN or infinite values (ValueError)."""
-    X, y, weights = split_batch(data.train)
-    if weights is not None:
-        check_weights(weights, y.shape[0])
+    X, y = checked_split(data.train, "the train")
     if X.shape[1:] != (NUM_INPUTS,) or y.shape != X.shape[:1]:
         raise ValueError(f"Linear regression's training data must be X [n, {NUM_INPUTS}] and y [n]; got "
                          f"{tuple(X.shape)} and {tuple(y.shape)}.")

@@ -18,7 +18,7 @@ from jaxlin.affine import Params, affine, init_affine
 from jaxlin.metrics import evaluate_splits
 from jaxlin.models.interface import Book
 from jaxlin.sigmoid import binary_cross_entropy, naive_sigmoid
-from jaxlin.weights import check_weights, split_batch, weighted_mean
+from jaxlin.weights import checked_split, split_batch, weighted_mean
 
 BOOK = Book(learning_rate=0.1, batch_size=256, num_epochs=10)
 DATASET = "tshirt_vs_shirt"
@@ -40,11 +40,15 @@ def predict(params: Params, images: jax.Array) -> jax.Array:
     return (logit(params, images) > 0).astype(jnp.int32)
 
 
+def _hits(z: jax.Array, labels: jax.Array) -> jax.Array:
+    return ((z > 0) == (labels == 1)).astype(jnp.float32)
+
+
 def _losses_and_hits(params, batch, per_example_loss):
     images, labels, weights = split_batch(batch)
     z = logit(params, images)
-    hits = ((z > 0) == (labels == 1)).astype(jnp.float32)
-    return weighted_mean(per_example_loss(z, labels.astype(jnp.float32)), weights), {"accuracy": weighted_mean(hits, weights)}
+    loss = weighted_mean(per_example_loss(z, labels.astype(jnp.float32)), weights)
+    return loss, {"accuracy": weighted_mean(_hits(z, labels), weights)}
 
 
 def scratch_loss(params: Params, batch) -> tuple[jax.Array, dict[str, jax.Array]]:
@@ -64,8 +68,7 @@ LOSSES = {"scratch": scratch_loss, "concise": concise_loss}
 def _per_example_metrics(params: Params, batch) -> dict[str, jax.Array]:
     images, labels, _ = split_batch(batch)
     z = logit(params, images)
-    return {"loss": optax.sigmoid_binary_cross_entropy(z, labels.astype(jnp.float32)),
-            "accuracy": ((z > 0) == (labels == 1)).astype(jnp.float32)}
+    return {"loss": optax.sigmoid_binary_cross_entropy(z, labels.astype(jnp.float32)), "accuracy": _hits(z, labels)}
 
 
 def evaluate(params: Params, data, batch_size: int = 2048) -> dict[str, jax.Array]:
@@ -81,14 +84,12 @@ def check_data(data) -> None:
     for split in ("train", "valid", "test"):
         if getattr(data, split) is None:
             continue
-        images, labels, weights = split_batch(getattr(data, split))
+        images, labels = checked_split(getattr(data, split), f"the {split}")
         if images.shape[1:] not in ((28, 28), (NUM_INPUTS,)) or labels.shape != images.shape[:1]:
             raise ValueError(f"The {split} split must be images [n, 28, 28] and labels [n]; got "
                              f"{tuple(images.shape)} and {tuple(labels.shape)}.")
         _checks.finite(f"the {split} images", images)
         _checks.labels_in_range(f"the {split} labels", labels, 2)
-        if weights is not None:
-            check_weights(weights, labels.shape[0], f"the {split} weights")
 
 
 def summarize(params: Params, data) -> dict[str, float]:

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from jaxlin import _checks
 from jaxlin.models.interface import Book
 from jaxlin.models.regression import squared_evaluate, squared_losses
-from jaxlin.weights import check_weights, split_batch
+from jaxlin.weights import checked_split, split_batch
 
 BOOK = Book(learning_rate=0.01, batch_size=10, num_epochs=400)
 DATASET = "polynomial"
@@ -75,9 +75,7 @@ def check_data(data) -> None:
             if name == "train":
                 raise ValueError("Polynomial regression needs a train split (X, y); the data have none.")
             continue
-        X, y, weights = split_batch(split)
-        if weights is not None:
-            check_weights(weights, y.shape[0])
+        X, y = checked_split(split, f"the {name}")
         if X.shape[1:] != (MAX_DEGREE + 1,) or y.shape != X.shape[:1]:
             raise ValueError(f"Polynomial regression's {name} split must be X [n, {MAX_DEGREE + 1}] (the "
                              f"features x⁰..x²⁰) and y [n]; got {tuple(X.shape)} and {tuple(y.shape)}.")

@@ -17,7 +17,7 @@ from jaxlin.losses import cross_entropy
 from jaxlin.metrics import correct, evaluate_splits
 from jaxlin.models.interface import Book
 from jaxlin.softmax import naive_softmax
-from jaxlin.weights import check_weights, split_batch, weighted_mean
+from jaxlin.weights import checked_split, split_batch, weighted_mean
 
 BOOK = Book(learning_rate=0.1, batch_size=256, num_epochs=10)
 DATASET = "fashion_mnist"
@@ -83,9 +83,7 @@ def check_data(data) -> None:
     for split in ("train", "valid", "test"):
         if getattr(data, split) is None:
             continue
-        images, labels, weights = split_batch(getattr(data, split))
-        if weights is not None:
-            check_weights(weights, labels.shape[0], f"the {split} weights")
+        images, labels = checked_split(getattr(data, split), f"the {split}")
         if images.shape[1:] not in ((28, 28), (NUM_INPUTS,)) or labels.shape != images.shape[:1]:
             raise ValueError(f"The {split} split must be images [n, 28, 28] and labels [n]; got "
                              f"{tuple(images.shape)} and {tuple(labels.shape)}.")
