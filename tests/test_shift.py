@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxlin.config import make_config
 from jaxlin.data import Dataset, prepare_images
 from jaxlin.data.shift import covariate_shift, ink, label_shift
 from jaxlin.shift_correction import (
@@ -196,3 +197,12 @@ def test_a_shift_the_data_cannot_hold_exits_1(tiny_source, tmp_path, capsys, mon
 
 # The README's real-data claims (both corrections help at the settings it names) are checked where
 # they are shown: tests/test_notebooks.py runs notebooks/05_distribution_shift.ipynb on the real data.
+
+
+def test_shift_runs_default_to_regularised_solves_to_convergence():
+    label = make_config("softmax", shift="label")
+    assert (label.optimizer, label.weight_decay, label.max_iter, label.tol) == ("lbfgs", (1e-4,), 3000, 1e-4)
+    assert make_config("softmax", shift="covariate", optimizer="lbfgs").weight_decay == (1e-4,)
+    assert make_config("softmax", shift="covariate", weight_decay=0.01).weight_decay == (0.01,)
+    sgd = make_config("softmax", shift="covariate", optimizer="sgd")
+    assert sgd.weight_decay is None and sgd.max_iter is None and (sgd.shift_strength, sgd.beta_clip) == (3.0, 10.0)
