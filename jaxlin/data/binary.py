@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlin.data.dataset import Dataset
+from jaxlin.order import take_examples
 
 TSHIRT, SHIRT = 0, 6  # the pair a linear model confuses most
 
@@ -23,10 +24,10 @@ def class_pair(data: Dataset, classes: tuple[int, int]) -> Dataset:
     def keep(split):
         if split is None:
             return None
-        images, labels = split
-        labels = np.asarray(labels)
+        labels = np.asarray(split[1])
         rows = np.flatnonzero((labels == a) | (labels == b))
-        return images[jnp.asarray(rows)], jnp.asarray((labels[rows] == b).astype(np.int32))
+        images, _ = take_examples(split, jnp.asarray(rows))
+        return images, jnp.asarray((labels[rows] == b).astype(np.int32))
 
     names = None if data.label_names is None else (data.label_names[a], data.label_names[b])
     return dataclasses.replace(data, train=keep(data.train), valid=keep(data.valid), test=keep(data.test),

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlin.data.dataset import Dataset
+from jaxlin.order import take_examples
 
 DEFAULT_STRENGTH = 3.0  # covariate shift's s
 MAX_STRENGTH = 10.0  # |s·z| stays below ~60, so σ(∓s·z) never rounds to 0 and the supports overlap
@@ -56,10 +57,6 @@ def _kept(key, rows: np.ndarray, probability: np.ndarray) -> np.ndarray:
     return rows[np.asarray(jax.random.uniform(key, (len(rows),))) < probability[rows]]
 
 
-def _subset(split, rows: np.ndarray):
-    return tuple(a[jnp.asarray(rows)] for a in split)
-
-
 def _shifted(data: Dataset, key, source_p: np.ndarray, target_p: np.ndarray, test_p: np.ndarray,
              kind: str, description: str, q=None) -> ShiftedData:
     k_half, k_source, k_target, k_test = jax.random.split(key, 4)
@@ -69,10 +66,10 @@ def _shifted(data: Dataset, key, source_p: np.ndarray, target_p: np.ndarray, tes
     for name, rows in (("source", source), ("target", target), ("target test", test)):
         if len(rows) == 0:
             raise ValueError(f"The {name} set of the {kind} shift is empty: the shift is too strong for the data.")
-    test_split = _subset(data.test, test)
+    test_split = take_examples(data.test, jnp.asarray(test))
     return ShiftedData(
-        source=dataclasses.replace(data, train=_subset(data.train, source), valid=None, test=test_split),
-        target=dataclasses.replace(data, train=_subset(data.train, target), valid=None, test=test_split),
+        source=dataclasses.replace(data, train=take_examples(data.train, jnp.asarray(source)), valid=None, test=test_split),
+        target=dataclasses.replace(data, train=take_examples(data.train, jnp.asarray(target)), valid=None, test=test_split),
         kind=kind, description=description, label_distribution=q)
 
 
