@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from jaxlin import _checks
@@ -52,10 +53,35 @@ def jit_sweep_epoch(loss_fn: LossFn, optimizer: optax.GradientTransformation, *,
                     per_model_data: bool = False, **options):
     """`make_epoch` vmapped over a stack of train states, jitted. The data are shared, or with
     `per_model_data` stacked along the same model axis (each model its own data of the same shapes,
-    e.g. its own polynomial degree or cross-validation fold)."""
+    e.g. its own polynomial degree or cross-validation fold).
+
+    When every model has the same shuffle key and epoch (a sweep over learning rates, weight
+    decays or degrees with one seed), they visit the same batches: the key then stays out of the
+    vmap, so the order is drawn and each batch gathered once for all of them, and vmap turns the M
+    models' narrow matmuls into one M times wider. The results are those of separate runs either way.
+    """
     epoch = make_epoch(loss_fn, optimizer, batch_size=batch_size, **options)
     data_axis = 0 if per_model_data else None
-    return jax.jit(jax.vmap(epoch, in_axes=(0, data_axis, data_axis)))
+    separate = jax.jit(jax.vmap(epoch, in_axes=(0, data_axis, data_axis)))
+    one_order = TrainState(params=0, opt_state=0, key=None, epoch=None)
+    together = jax.vmap(epoch, in_axes=(one_order, data_axis, data_axis), out_axes=(one_order, 0))
+
+    @jax.jit
+    def shared(states: TrainState, data, eval_data=None):
+        first = TrainState(states.params, states.opt_state, states.key[0], states.epoch[0])
+        new, metrics = together(first, data, eval_data)
+        return TrainState(new.params, new.opt_state, states.key, states.epoch + 1), metrics
+
+    def run(states: TrainState, data, eval_data=None):
+        return (shared if same_order(states) else separate)(states, data, eval_data)
+
+    return run
+
+
+def same_order(states: TrainState) -> bool:
+    """Whether every model of the stack shuffles alike: the same key and the same epoch."""
+    keys, epochs = np.asarray(jax.random.key_data(states.key)), np.asarray(states.epoch)
+    return bool((keys == keys[:1]).all() and (epochs == epochs[:1]).all())
 
 
 def mark_diverged(diverged: list[int | None], losses: Sequence[float], epoch: int) -> list[int | None]:

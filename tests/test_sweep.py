@@ -1,7 +1,10 @@
 """Sweeps: many models in one vmapped call give the results of separate runs."""
 import json
 
+import sys
+
 import chex
+import jax
 import jaxlin
 import numpy as np
 import pytest
@@ -84,3 +87,27 @@ def test_a_batch_size_sweep_equals_separate_runs_and_is_one_command(tmp_path, ca
 def test_batch_size_lists_that_cannot_be_are_refused(options, message):
     with pytest.raises(ValueError, match=message):
         jaxlin.make_config("softmax", **options)
+
+
+def test_models_with_one_order_share_it_and_match_the_per_model_path(tiny_source, tmp_path):
+    """One seed: the order is drawn and the batches gathered once for all models (one wide matmul);
+    the result is the per-model vmap's, and several seeds still take the per-model path."""
+    from jaxlin.experiment import epoch_options, sweep_start
+
+    sweeps = sys.modules["jaxlin.sweep"]
+    data = jaxlin.load_dataset("fashion_mnist", source_dir=tiny_source, tfds_dir=tmp_path / "tfds")
+    model = jaxlin.get_model("softmax")
+    for seeds, shared in (([0], True), ([0, 1], False)):
+        config = jaxlin.make_config("softmax", lr=[0.1, 0.3, 1.0], seed=seeds, batch_size=16)
+        _, optimizer, states = sweep_start(model, config)
+        assert sweeps.same_order(states) is shared
+        epoch = sweeps.jit_sweep_epoch(model.LOSSES["concise"], optimizer, **epoch_options(model, config, data))
+        per_model = jax.jit(jax.vmap(jaxlin.make_epoch(model.LOSSES["concise"], optimizer,
+                                                       **epoch_options(model, config, data)), in_axes=(0, None, None)))
+        for _ in range(2):
+            (mine, metrics), (theirs, their_metrics) = epoch(states, data.train, data), per_model(states, data.train, data)
+            chex.assert_trees_all_close((mine.params, mine.opt_state, mine.epoch),
+                                        (theirs.params, theirs.opt_state, theirs.epoch), rtol=1e-6, atol=1e-7)
+            chex.assert_trees_all_close(metrics, their_metrics, rtol=1e-6, atol=1e-7)
+            chex.assert_trees_all_equal(jax.random.key_data(mine.key), jax.random.key_data(theirs.key))
+            states = mine
