@@ -55,33 +55,51 @@ def jit_sweep_epoch(loss_fn: LossFn, optimizer: optax.GradientTransformation, *,
     `per_model_data` stacked along the same model axis (each model its own data of the same shapes,
     e.g. its own polynomial degree or cross-validation fold).
 
-    When every model has the same shuffle key and epoch (a sweep over learning rates, weight
-    decays or degrees with one seed), they visit the same batches: the key then stays out of the
-    vmap, so the order is drawn and each batch gathered once for all of them, and vmap turns the M
-    models' narrow matmuls into one M times wider. The results are those of separate runs either way.
+    Models with the same shuffle key and epoch (one seed, many learning rates, weight decays or
+    degrees) visit the same batches. They are grouped (`order_groups`): in a vmap over the groups,
+    a vmap over each group's models leaves the key out, so each group's order is drawn and each of
+    its batches gathered once, and vmap turns its M narrow matmuls into one M times wider. The
+    results are those of separate runs either way.
     """
     epoch = make_epoch(loss_fn, optimizer, batch_size=batch_size, **options)
     data_axis = 0 if per_model_data else None
     separate = jax.jit(jax.vmap(epoch, in_axes=(0, data_axis, data_axis)))
     one_order = TrainState(params=0, opt_state=0, key=None, epoch=None)
-    together = jax.vmap(epoch, in_axes=(one_order, data_axis, data_axis), out_axes=(one_order, 0))
+    in_group = jax.vmap(epoch, in_axes=(one_order, data_axis, data_axis), out_axes=(one_order, 0))
+    by_group = jax.vmap(in_group, in_axes=(0, data_axis, data_axis))
 
     @jax.jit
-    def shared(states: TrainState, data, eval_data=None):
-        first = TrainState(states.params, states.opt_state, states.key[0], states.epoch[0])
-        new, metrics = together(first, data, eval_data)
-        return TrainState(new.params, new.opt_state, states.key, states.epoch + 1), metrics
+    def grouped(states: TrainState, data, eval_data, groups: jax.Array):
+        regroup = lambda tree: jax.tree.map(lambda a: a[groups], tree)  # [n, ...] -> [G, M, ...]
+        if per_model_data:
+            data, eval_data = regroup(data), regroup(eval_data)
+        params, opt_state = regroup((states.params, states.opt_state))
+        start = TrainState(params, opt_state, states.key[groups[:, 0]], states.epoch[groups[:, 0]])
+        new, metrics = by_group(start, data, eval_data)
+        back = jnp.argsort(groups.ravel())
+        ungroup = lambda tree: jax.tree.map(lambda a: a.reshape(-1, *a.shape[2:])[back], tree)
+        return TrainState(*ungroup((new.params, new.opt_state)), states.key, states.epoch + 1), ungroup(metrics)
 
     def run(states: TrainState, data, eval_data=None):
-        return (shared if same_order(states) else separate)(states, data, eval_data)
+        groups = order_groups(states)
+        if groups is None:
+            return separate(states, data, eval_data)
+        return grouped(states, data, eval_data, jnp.asarray(groups))
 
     return run
 
 
-def same_order(states: TrainState) -> bool:
-    """Whether every model of the stack shuffles alike: the same key and the same epoch."""
-    keys, epochs = np.asarray(jax.random.key_data(states.key)), np.asarray(states.epoch)
-    return bool((keys == keys[:1]).all() and (epochs == epochs[:1]).all())
+def order_groups(states: TrainState) -> np.ndarray | None:
+    """The models that shuffle alike (same key and epoch) as rows of indices i32[G, M], G groups
+    of M models each; None when no two models share an order or the groups differ in size."""
+    n = states.epoch.shape[0]
+    alike = np.concatenate([np.asarray(jax.random.key_data(states.key)).reshape(n, -1),
+                            np.asarray(states.epoch).reshape(n, 1)], axis=1)
+    _, group = np.unique(alike, axis=0, return_inverse=True)
+    sizes = np.bincount(group.ravel())
+    if sizes.max() == 1 or (sizes != sizes[0]).any():
+        return None
+    return np.stack([np.flatnonzero(group.ravel() == g) for g in range(len(sizes))]).astype(np.int32)
 
 
 def mark_diverged(diverged: list[int | None], losses: Sequence[float], epoch: int) -> list[int | None]:

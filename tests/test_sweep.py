@@ -90,17 +90,19 @@ def test_batch_size_lists_that_cannot_be_are_refused(options, message):
 
 
 def test_models_with_one_order_share_it_and_match_the_per_model_path(tiny_source, tmp_path):
-    """One seed: the order is drawn and the batches gathered once for all models (one wide matmul);
-    the result is the per-model vmap's, and several seeds still take the per-model path."""
+    """Models sharing a seed share its order: drawn and gathered once per group (one wide matmul);
+    the result is the per-model vmap's, whether one group, several, or none (every seed its own)."""
     from jaxlin.experiment import epoch_options, sweep_start
 
     sweeps = sys.modules["jaxlin.sweep"]
     data = jaxlin.load_dataset("fashion_mnist", source_dir=tiny_source, tfds_dir=tmp_path / "tfds")
     model = jaxlin.get_model("softmax")
-    for seeds, shared in (([0], True), ([0, 1], False)):
-        config = jaxlin.make_config("softmax", lr=[0.1, 0.3, 1.0], seed=seeds, batch_size=16)
+    for seeds, groups in (([0], [[0, 1, 2]]), ([0, 1], [[0, 2, 4], [1, 3, 5]]), ([0, 1, 2], None)):
+        lrs = [0.1, 0.3, 1.0] if len(seeds) < 3 else [0.1]
+        config = jaxlin.make_config("softmax", lr=lrs, seed=seeds, batch_size=16)
         _, optimizer, states = sweep_start(model, config)
-        assert sweeps.same_order(states) is shared
+        found = sweeps.order_groups(states)
+        assert (found is None) if groups is None else found.tolist() == groups
         epoch = sweeps.jit_sweep_epoch(model.LOSSES["concise"], optimizer, **epoch_options(model, config, data))
         per_model = jax.jit(jax.vmap(jaxlin.make_epoch(model.LOSSES["concise"], optimizer,
                                                        **epoch_options(model, config, data)), in_axes=(0, None, None)))
