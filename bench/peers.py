@@ -241,6 +241,12 @@ def torch_linreg(epochs: int, book: dict) -> dict:
     return {"epoch_s": times, **_linreg_errors(net[0].weight.data[0].numpy(), net[0].bias.data[0], book)}
 
 
+def _torch_expert(a):
+    from bench.torch_expert import torch_softmax_expert  # its own module: it imports this one
+
+    return torch_softmax_expert(a.data_dir, a.epochs, a.book)
+
+
 # task (a model's registry name) -> implementation name -> run(worker arguments) -> result
 IMPLEMENTATIONS = {
     "softmax": {
@@ -248,6 +254,7 @@ IMPLEMENTATIONS = {
         "jaxlin-scratch": _jaxlin("softmax", "scratch"),
         "numpy": lambda a: numpy_softmax(a.data_dir, a.epochs, a.book),
         "pytorch-d2l": lambda a: torch_softmax(a.data_dir, a.epochs, a.book),
+        "pytorch-expert": lambda a: _torch_expert(a),
         "sklearn-logreg": lambda a: sklearn_softmax(a.data_dir, a.epochs, "logreg"),
         "sklearn-sgd": lambda a: sklearn_softmax(a.data_dir, a.epochs, "sgd"),
     },
@@ -262,4 +269,4 @@ IMPLEMENTATIONS = {
 SOLVERS = {"jaxlin-lbfgs": _jaxlin_solve("l2"), "jaxlin-lbfgs-max": _jaxlin_solve("max"),
            "sklearn-lbfgs": lambda a: sklearn_solve(a.data_dir, a.book)}
 TASKS = {**IMPLEMENTATIONS, "solve": SOLVERS}  # what bench.worker runs
-REQUIRES = {"pytorch-d2l": "torch", "sklearn-logreg": "sklearn", "sklearn-sgd": "sklearn", "sklearn-lbfgs": "sklearn"}
+REQUIRES = {"pytorch-d2l": "torch", "pytorch-expert": "torch", "sklearn-logreg": "sklearn", "sklearn-sgd": "sklearn", "sklearn-lbfgs": "sklearn"}
