@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SECTIONS = ["peers", "solve", "pipeline", "scaling", "sweep", "cli"]  # functions of bench.sections, run in this order
+SECTIONS = ["peers", "solve", "pipeline", "breakdown", "scaling", "sweep", "cli"]  # functions of bench.sections, run in this order
 
 
 def parse_args(argv):

@@ -188,6 +188,15 @@ def scaling(args, tfds_dir: Path) -> dict:
     return out
 
 
+def breakdown(args, tfds_dir: Path) -> dict:
+    """The parts of one epoch, each timed alone (bench/breakdown.py)."""
+    from bench.breakdown import epoch_parts
+
+    out = epoch_parts(*model_and_data(args, tfds_dir), repeats=3 if args.quick else 7)
+    log(f"breakdown: {json.dumps(out)}")
+    return out
+
+
 def sweep(args, tfds_dir: Path) -> dict:
     """N models trained together (vmapped) against one after another."""
     model, data = model_and_data(args, tfds_dir)

@@ -86,7 +86,10 @@ def markdown(results: dict) -> str:
     lines = [f"# jaxlin benchmarks\n\n{results['machine']}; {results['epochs']} epochs.\n"]
     for task, rows in results.get("peers", {}).items():
         lines += peers_table(task, rows)
-    for section, table in (("solve", solve_table), ("pipeline", pipeline_table), ("scaling", scaling_table),
+    from bench.breakdown import breakdown_table  # imports jaxlin, as the sections do
+
+    for section, table in (("solve", solve_table), ("pipeline", pipeline_table), ("breakdown", breakdown_table),
+                           ("scaling", scaling_table),
                            ("sweep", sweep_table), ("cli", cli_table)):
         if section in results:
             lines += table(results[section])
