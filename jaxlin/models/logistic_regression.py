@@ -13,12 +13,12 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxlin import _checks
 from jaxlin.affine import Params, affine, init_affine
 from jaxlin.metrics import evaluate_splits
+from jaxlin.models.classification import check_image_splits
 from jaxlin.models.interface import Book
 from jaxlin.sigmoid import binary_cross_entropy, naive_sigmoid
-from jaxlin.weights import checked_split, split_batch, weighted_mean
+from jaxlin.weights import split_batch, weighted_mean
 
 BOOK = Book(learning_rate=0.1, batch_size=256, num_epochs=10)
 DATASET = "tshirt_vs_shirt"
@@ -79,17 +79,7 @@ def evaluate(params: Params, data, batch_size: int = 2048) -> dict[str, jax.Arra
 def check_data(data) -> None:
     """Refuse a missing train split, images that are not 28 x 28, non-finite pixels, labels other
     than 0 and 1, and bad weights (ValueError)."""
-    if data.train is None:
-        raise ValueError("Logistic regression needs a train split (images, labels); the data have none.")
-    for split in ("train", "valid", "test"):
-        if getattr(data, split) is None:
-            continue
-        images, labels = checked_split(getattr(data, split), f"the {split}")
-        if images.shape[1:] not in ((28, 28), (NUM_INPUTS,)) or labels.shape != images.shape[:1]:
-            raise ValueError(f"The {split} split must be images [n, 28, 28] and labels [n]; got "
-                             f"{tuple(images.shape)} and {tuple(labels.shape)}.")
-        _checks.finite(f"the {split} images", images)
-        _checks.labels_in_range(f"the {split} labels", labels, 2)
+    check_image_splits(data, 2, name="Logistic regression", required=("train",))
 
 
 def summarize(params: Params, data) -> dict[str, float]:

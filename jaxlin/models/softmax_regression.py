@@ -11,13 +11,13 @@ from __future__ import annotations
 import jax
 import optax
 
-from jaxlin import _checks
 from jaxlin.affine import Params, affine, init_affine
 from jaxlin.losses import cross_entropy
 from jaxlin.metrics import correct, evaluate_splits
+from jaxlin.models.classification import check_image_splits
 from jaxlin.models.interface import Book
 from jaxlin.softmax import naive_softmax
-from jaxlin.weights import checked_split, split_batch, weighted_mean
+from jaxlin.weights import split_batch, weighted_mean
 
 BOOK = Book(learning_rate=0.1, batch_size=256, num_epochs=10)
 DATASET = "fashion_mnist"
@@ -77,18 +77,7 @@ def evaluate(params: Params, data, batch_size: int = 2048) -> dict[str, jax.Arra
 def check_data(data) -> None:
     """Refuse a missing train or test split, images that are not 28 x 28, non-finite pixels and
     labels outside 0..9 (ValueError)."""
-    for split in ("train", "test"):
-        if getattr(data, split) is None:
-            raise ValueError(f"Softmax regression needs a {split} split (images, labels); the data have none.")
-    for split in ("train", "valid", "test"):
-        if getattr(data, split) is None:
-            continue
-        images, labels = checked_split(getattr(data, split), f"the {split}")
-        if images.shape[1:] not in ((28, 28), (NUM_INPUTS,)) or labels.shape != images.shape[:1]:
-            raise ValueError(f"The {split} split must be images [n, 28, 28] and labels [n]; got "
-                             f"{tuple(images.shape)} and {tuple(labels.shape)}.")
-        _checks.finite(f"the {split} images", images)
-        _checks.labels_in_range(f"the {split} labels", labels, NUM_OUTPUTS)
+    check_image_splits(data, NUM_OUTPUTS, name="Softmax regression", required=("train", "test"))
 
 
 def summarize(params: Params, data) -> dict[str, float]:
