@@ -1,5 +1,6 @@
 """Where one softmax epoch's time goes (issue 13): the command's compiled epoch, and its parts timed
-on their own in the same run: the shuffle (one permutation of 60,000), the random-order gathers
+on their own in the same run: the shuffle (one permutation of 60,000: the sort-free
+`index_shuffle` the epoch uses, beside the one-sort `random_order` it replaced), the random-order gathers
 with the u8 -> f32 step, the training steps over data already in order (the floor: no shuffle, no
 gather), and the end-of-epoch evaluation."""
 from __future__ import annotations
@@ -13,6 +14,7 @@ import jax.numpy as jnp
 
 from jaxlin.config import make_config
 from jaxlin.experiment import epoch_options, start
+from jaxlin.index_shuffle import index_shuffle
 from jaxlin.order import random_order, take_examples
 from jaxlin.training import make_epoch, make_train_step
 
@@ -46,7 +48,7 @@ def epoch_parts(model, data, repeats: int) -> dict:
 
     @jax.jit
     def gathers(key, images, labels):  # the shuffled batches' gathers and data step, summed to keep them
-        order = random_order(key, n)[:full].reshape(-1, batch)
+        order = index_shuffle(key, n)[:full].reshape(-1, batch)
         return jax.lax.map(lambda idx: data.prepare(take_examples((images, labels), idx))[0].sum(), order).sum()
 
     key = jax.random.key(0)
@@ -54,7 +56,8 @@ def epoch_parts(model, data, repeats: int) -> dict:
         "epoch_s": _median_s(whole, state, data.train, data, repeats=repeats),
         "epoch_without_evaluation_s": _median_s(training, state, data.train, None, repeats=repeats),
         "steps_in_order_s": _median_s(in_order, state.params, state.opt_state, *data.train, repeats=repeats),
-        "permutation_s": _median_s(jax.jit(random_order, static_argnums=1), key, n, repeats=repeats),
+        "permutation_s": _median_s(jax.jit(index_shuffle, static_argnums=1), key, n, repeats=repeats),
+        "sorted_permutation_s": _median_s(jax.jit(random_order, static_argnums=1), key, n, repeats=repeats),
         "gathers_s": _median_s(gathers, key, *data.train, repeats=repeats),
         "evaluation_s": _median_s(jax.jit(model.evaluate), state.params, data, repeats=repeats),
     }
@@ -64,8 +67,9 @@ def breakdown_table(parts: dict) -> list[str]:
     rows = [("the command's epoch: shuffle, gathers, steps, evaluation", "epoch_s"),
             ("the epoch without its evaluation", "epoch_without_evaluation_s"),
             ("the steps alone, over batches already in order (the floor)", "steps_in_order_s"),
-            ("the permutation of 60,000 (one sort on 64 random bits)", "permutation_s"),
+            ("the permutation of 60,000 (index_shuffle: Feistel, no sort)", "permutation_s"),
+            ("  for comparison: one sort on 64 random bits (before)", "sorted_permutation_s"),
             ("the random-order gathers and u8 -> f32, every batch", "gathers_s"),
             ("the end-of-epoch evaluation (test split)", "evaluation_s")]
     return ["\n## where a softmax epoch's time goes (batch 256, each part timed alone)\n",
-            "| part | ms |", "| --- | --- |", *(f"| {label} | {parts[key] * 1e3:.1f} |" for label, key in rows)]
+            "| part | ms |", "| --- | --- |", *(f"| {label} | {parts[key] * 1e3:.1f} |" for label, key in rows if key in parts)]

@@ -36,7 +36,8 @@ from jaxlin.optim import OPTIMIZERS, make_optimizer, sgd
 from jaxlin.progress import LiveCurves
 from jaxlin.solve import Solution, regularized_objective, solve_lbfgs
 from jaxlin.regularization import decayed, l1_penalty, l1_proximal, l2_penalty, soft_threshold, weights_only
-from jaxlin.order import batch_indices
+from jaxlin.index_shuffle import index_shuffle
+from jaxlin.order import batch_indices, random_order
 from jaxlin.parallel import data_parallel_mesh
 from jaxlin.shift_correction import (
     confusion_matrix, effective_sample_size, estimate_label_shift, importance_weights, label_distribution,

@@ -19,6 +19,7 @@ from jaxlin.early_stopping import keep_best
 from jaxlin.experiment import (
     by_batch_size, epoch_options, exact_figures, run_data, runs, solve_model, start, sweep_data, sweep_start,
 )
+from jaxlin.order import EPOCH_ORDER
 from jaxlin.parallel import replicate
 from jaxlin.progress import EpochPrinter
 from jaxlin.resume import restore, restore_best
@@ -56,7 +57,8 @@ def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None)
             for epoch, (state, metrics, best) in enumerate(epochs, start=done):
                 check_finite(metrics, epoch)
                 append_metrics(history, metrics)
-                record = {"config": config.identity(), "data": data.source, "history": history}
+                record = {"config": config.identity(), "data": data.source, "epoch_order": EPOCH_ORDER,
+                          "history": history}
                 if best is None:
                     save_state(out / CHECKPOINT, state, record)
                 else:  # one atomic file: the state and the best epoch can never disagree

@@ -8,6 +8,9 @@ The book's exercise, "what happens if the number of examples is not a multiple o
 size?": with ``drop_remainder=False`` (the default, as in the book) the last batch is smaller,
 holding the ``n % batch_size`` examples left over; with ``drop_remainder=True`` those examples
 are skipped for this epoch (a different set each epoch when shuffling).
+
+An epoch's order comes from `index_shuffle`, a sort-free permutation; `random_order`, a sort, draws
+the one-off splits (validation, K folds), whose cost does not recur every epoch.
 """
 from __future__ import annotations
 
@@ -18,6 +21,11 @@ import jax
 import jax.numpy as jnp
 
 from jaxlin import _checks
+from jaxlin.index_shuffle import index_shuffle
+
+# Saved with every checkpoint: the random stream that shuffles epochs. A run resumed under another
+# stream would no longer match an uninterrupted one, so a checkpoint from another is refused.
+EPOCH_ORDER = "index_shuffle-1"
 
 
 def random_order(key: jax.Array, n: int) -> jax.Array:
@@ -47,7 +55,7 @@ def batch_indices(
     if shuffle:
         if key is None:
             raise ValueError("shuffle=True needs a PRNG key, e.g. jax.random.key(0).")
-        order = random_order(key, n)
+        order = index_shuffle(key, n)
     else:
         order = jnp.arange(n)
     num_full = n // batch_size

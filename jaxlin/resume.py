@@ -11,6 +11,7 @@ from jaxlin import _checks
 from jaxlin.checkpoint import CheckpointError, load_checkpoint, load_metadata, restore_state
 from jaxlin.config import Config
 from jaxlin.early_stopping import Best, best_in_history
+from jaxlin.order import EPOCH_ORDER
 
 
 class ResumeError(Exception):
@@ -53,6 +54,11 @@ def check_checkpoint(path: Path, config: Config) -> dict:
     if not isinstance(saved.get("config"), dict):
         raise ResumeError(f"Cannot resume: {path} was not written by this version of jaxlin; "
                           "it was left untouched. Start a new run in another --output-dir.")
+    if saved.get("epoch_order") != EPOCH_ORDER:
+        raise ResumeError(f"Cannot resume: {path} was made by an earlier jaxlin, whose epochs were shuffled by "
+                          "another random stream (before the sort-free index_shuffle); resumed now, the run would "
+                          "no longer match an uninterrupted one. It was left untouched; start the run afresh "
+                          "in another --output-dir.")
     _refuse_changes(path, saved["config"], config.identity())
     return saved
 

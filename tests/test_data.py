@@ -14,7 +14,7 @@ from jaxlin.data import (
 )
 from jaxlin.data import sources
 from jaxlin.data.idx import IMAGES_MAGIC, LABELS_MAGIC, content_id
-from jaxlin.order import random_order
+from jaxlin.index_shuffle import index_shuffle
 
 
 def test_idx_round_trip(tmp_path):
@@ -129,7 +129,7 @@ def test_device_batches_and_preprocessing():
     assert all(b[0].dtype == jnp.float32 for b in got)
     seen = np.concatenate([np.asarray(b[1]) for b in got])
     assert sorted(seen.tolist()) == list(range(10))
-    np.testing.assert_array_equal(seen, random_order(jax.random.key(0), 10))  # shuffled, in that order
+    np.testing.assert_array_equal(seen, index_shuffle(jax.random.key(0), 10))  # shuffled, in that order
     in_order = list(image_batches(None, images_d, labels_d, 4, shuffle=False))
     np.testing.assert_array_equal(np.concatenate([np.asarray(b[1]) for b in in_order]), np.arange(10))
     x = preprocess_images(images)

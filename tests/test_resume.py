@@ -126,18 +126,37 @@ def test_a_checkpoint_with_another_key_is_refused(tiny_source, tmp_path, capsys)
     assert "another PRNG key" in capsys.readouterr().err
 
 
-def test_a_checkpoint_from_before_batch_size_lists_resumes(tmp_path, capsys):
-    """Checkpoints written before batch sizes could be swept hold the batch size as a number."""
-    out = tmp_path / "run"
-    argv = ["--model", "linreg", "--epochs", "2", "--output-dir", str(out), "--no-plots", "--no-compile-cache"]
+def _linreg_checkpoint(out, epochs=2):
+    """A finished 2-epoch linreg run in `out`: its argv (epochs at argv[3]) and checkpoint path."""
+    argv = ["--model", "linreg", "--epochs", str(epochs), "--output-dir", str(out), "--no-plots", "--no-compile-cache"]
     assert main(argv) == 0
-    path = out / "checkpoint.npz"
+    (out / "metrics.json").unlink()
+    return argv, out / "checkpoint.npz"
+
+
+def _rewrite_metadata(path, change):
     with np.load(path) as npz:
         arrays = {k: npz[k] for k in npz.files}
     metadata = checkpoint.load_metadata(path)
-    metadata["config"]["batch_size"] = metadata["config"]["batch_size"][0]
+    change(metadata)
     arrays["__meta__"] = np.frombuffer(json.dumps(metadata).encode(), np.uint8)
     np.savez(path, **arrays)
-    (out / "metrics.json").unlink()
+
+
+def test_a_checkpoint_from_before_batch_size_lists_resumes(tmp_path, capsys):
+    """Checkpoints written before batch sizes could be swept hold the batch size as a number."""
+    argv, path = _linreg_checkpoint(tmp_path / "run")
+    _rewrite_metadata(path, lambda m: m["config"].update(batch_size=m["config"]["batch_size"][0]))
     assert main([*argv[:3], "3", *argv[4:], "--resume"]) == 0
     assert "resuming after epoch 2" in capsys.readouterr().out
+
+
+def test_a_checkpoint_from_before_the_sort_free_shuffle_is_refused(tmp_path, capsys):
+    """Its epochs were shuffled by another random stream: resuming could not match a fresh run."""
+    argv, path = _linreg_checkpoint(tmp_path / "run")
+    _rewrite_metadata(path, lambda m: m.pop("epoch_order"))
+    before = path.read_bytes()
+    assert main([*argv[:3], "3", *argv[4:], "--resume"]) == 1
+    err = capsys.readouterr().err
+    assert "another random stream" in err and "start the run afresh" in err and "Traceback" not in err
+    assert path.read_bytes() == before

@@ -7,7 +7,7 @@ import optax
 import pytest
 
 import jaxlin
-from jaxlin.order import random_order
+from jaxlin.index_shuffle import index_shuffle
 
 KEY = jax.random.key(0)
 
@@ -44,7 +44,7 @@ def test_scan_epoch_equals_python_loop_over_minibatches(drop_remainder):
 
 
 def test_each_epoch_shuffles_with_its_own_order():
-    """Epoch e visits random_order(fold_in(key, e)): a reference built without epoch_key, so an
+    """Epoch e visits index_shuffle(fold_in(key, e)): a reference built without epoch_key, so an
     epoch_key that ignored the epoch (every epoch the same order) would fail here."""
     data = _data(40)
     params = jaxlin.init_affine(jax.random.key(1), 2, 1)
@@ -53,7 +53,7 @@ def test_each_epoch_shuffles_with_its_own_order():
     p_ref, opt_state = params, opt.init(params)
     orders = []
     for e in range(3):
-        order = random_order(jax.random.fold_in(KEY, e), 40)
+        order = index_shuffle(jax.random.fold_in(KEY, e), 40)
         orders.append(np.asarray(order))
         for idx in order.reshape(4, 10):
             p_ref, opt_state, _, _ = step(p_ref, opt_state, jax.tree_util.tree_map(lambda a: a[idx], data))
