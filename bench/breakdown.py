@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import statistics
 import time
-from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 
 from jaxlin.config import make_config
 from jaxlin.experiment import epoch_options, start
