@@ -65,9 +65,14 @@ def scaling_table(s: dict) -> list[str]:
 
 def sweep_table(sweeps: dict) -> list[str]:
     lines = ["\n## sweeps: N models in one vmapped epoch against N epochs one after another\n",
-             "| sweep | models | sequential s/epoch | vmapped s/epoch | speed-up |", "| --- | --- | --- | --- | --- |"]
+             "| sweep | models | one model s/epoch | vmapped s/epoch (× one model) | sequential s/epoch | speed-up |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for label, r in sweeps.items():
-        lines.append(f"| {label} | {r['models']} | {r['sequential_s']:.3f} | {r['vmapped_s']:.3f} | {r['speedup']:.2f}× |")
+        one = r.get("one_model_s")  # results from before this column hold no one-model figure
+        shown = "–" if one is None else f"{one:.3f}"
+        times = "" if one is None else f" ({r['vmapped_s'] / one:.2f}×)"
+        lines.append(f"| {label} | {r['models']} | {shown} | {r['vmapped_s']:.3f}{times} | {r['sequential_s']:.3f} "
+                     f"| {r['speedup']:.2f}× |")
     return lines
 
 
