@@ -7,10 +7,13 @@ epoch at a time. Results go to the output folder: metrics.json, params.npz and p
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
+import io
 import os
 import shlex
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +25,7 @@ from jaxlin.atomic import write_json
 from jaxlin.claim import ClaimError, claimed, new_folder
 from jaxlin.config import SOLVERS, Config
 from jaxlin.data.holdout import SplitError
+from jaxlin.distributed import Cluster, join, leave
 from jaxlin.experiment import load_data, reported_metrics
 from jaxlin.loops import CHECKPOINT, LoopError, run_kfold, run_single, run_solve, run_sweep
 from jaxlin.models import get_model
@@ -53,8 +57,29 @@ def enable_compile_cache() -> None:
 def run(config: Config) -> dict:
     """Train as `config` says, print progress, write the results; returns what metrics.json holds.
 
-    The output folder is claimed (made, locked, checked) before any data are loaded.
+    The output folder is claimed (made, locked, checked) before any data are loaded. Across
+    processes, each joins the others first; process 0 prints and writes the results, the others
+    train beside it in silence and write nothing that stays.
     """
+    if config.num_processes is None:
+        return _run(config)
+    cluster = Cluster(config.coordinator, config.num_processes, config.process_id)
+    try:
+        join(cluster)
+    except RuntimeError as err:
+        raise CommandError(str(err)) from None
+    try:
+        if cluster.process_id == 0:
+            return _run(config)
+        with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
+            summary = _run(dataclasses.replace(config, output_dir=scratch, plots=False))
+        print(f"process {cluster.process_id} of {cluster.num_processes}: done; process 0 wrote the results")
+        return summary
+    finally:
+        leave()
+
+
+def _run(config: Config) -> dict:
     started = time.perf_counter()
     if config.compile_cache:
         enable_compile_cache()
@@ -137,9 +162,13 @@ def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
 def data_parallel(config: Config):
     """The mesh to train on, or None for one device. By default, as many local devices as split
     the batch evenly."""
-    available = len(jax.devices())
+    available = len(jax.devices())  # across processes, all of theirs
     batch_size = config.batch_size[0]
-    wanted = config.devices or max(n for n in range(1, available + 1) if batch_size % n == 0)
+    if config.num_processes and batch_size % available:
+        raise OptionError(f"The batch size {batch_size} does not split evenly across the {available} devices of "
+                          f"{config.num_processes} processes; use a multiple of {available}.")
+    wanted = config.devices or (available if config.num_processes else
+                                max(n for n in range(1, available + 1) if batch_size % n == 0))
     if wanted == 1:
         return None
     try:

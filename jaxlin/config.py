@@ -42,6 +42,9 @@ class Config:
     shift_strength: float | None = None  # covariate shift: s in the selection σ(∓s·z)
     beta_clip: float | None = None  # covariate shift: the largest importance weight
     devices: int | None = dataclasses.field(default=None, metadata=_HOW)  # None: all local devices
+    coordinator: str | None = dataclasses.field(default=None, metadata=_HOW)  # several processes: HOST:PORT
+    num_processes: int | None = dataclasses.field(default=None, metadata=_HOW)
+    process_id: int | None = dataclasses.field(default=None, metadata=_HOW)
     data_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
     tfds_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
     output_dir: str | None = dataclasses.field(default=None, metadata=_HOW)
@@ -130,6 +133,7 @@ def make_config(model: str = "softmax", **options) -> Config:
     if config.devices is not None:
         config = dataclasses.replace(config, devices=_checks.positive_int("devices", config.devices))
     config = dataclasses.replace(config, data_seed=checks.seed(config.data_seed))
+    config = checks.check_cluster(config)
     config = checks.check_shift(checks.check_generalization(config))
     if config.is_sweep and (config.resume or (config.devices or 1) > 1):
         raise ValueError("a sweep (several learning rates, seeds, batch sizes or degrees) runs on one device "

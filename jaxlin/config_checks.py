@@ -132,3 +132,19 @@ def check_shift(config):
         clip = _checks.positive_float("beta_clip", DEFAULT_CLIP if config.beta_clip is None else config.beta_clip)
         config = dataclasses.replace(config, shift_strength=strength, beta_clip=clip)
     return config
+
+
+def check_cluster(config):
+    """A run across processes: all three of its settings, valid, and a run that can be shared."""
+    from jaxlin.distributed import cluster_from
+
+    cluster = cluster_from(config.coordinator, config.num_processes, config.process_id, environ={})
+    if cluster is None:
+        return config
+    shared = not (config.is_sweep or config.kfold or config.shift or config.optimizer in SOLVERS
+                  or config.resume or config.devices)
+    if not shared:
+        raise ValueError("training across processes runs one model with a minibatch optimizer, on every device "
+                         "of every process, from the start: drop --num-processes, or drop the sweep, --kfold, "
+                         "--shift, lbfgs, --resume or --devices")
+    return dataclasses.replace(config, num_processes=cluster.num_processes, process_id=cluster.process_id)

@@ -20,7 +20,7 @@ from jaxlin.experiment import (
     by_batch_size, epoch_options, exact_figures, run_data, runs, solve_model, start, sweep_data, sweep_start,
 )
 from jaxlin.order import EPOCH_ORDER
-from jaxlin.parallel import replicate
+from jaxlin.parallel import local, replicate
 from jaxlin.progress import EpochPrinter
 from jaxlin.resume import restore, restore_best
 from jaxlin.sweep import jit_sweep_epoch, mark_diverged, split_history, unstack
@@ -41,6 +41,7 @@ def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None)
         state, history = restore(out / CHECKPOINT, config, state, data, saved)
     best = restore_best(out / CHECKPOINT, state, history, saved) if config.early_stopping and history else None
     epoch_fn = jit_epoch(model.LOSSES[config.impl], optimizer, mesh=mesh, **epoch_options(model, config, data))
+    local_data = data
     if mesh is not None:
         state, data = replicate((state, data), mesh)
     done, clock = int(state.epoch), report.EpochClock()
@@ -67,6 +68,8 @@ def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None)
     except TrainingDiverged as err:
         kept = " The checkpoint holds the last good epoch." if (out / CHECKPOINT).exists() else ""
         raise LoopError(f"{err}{kept}") from None
+    if mesh is not None and mesh.is_multi_process:  # the rest is each process's own work
+        state, best, data = local(state), local(best), local_data
     params, final = state.params, {k: v[-1] for k, v in history.items()}
     if best is not None:
         params, final = best.params, {**{k: v[best.epoch - 1] for k, v in history.items()}, "best_epoch": best.epoch}

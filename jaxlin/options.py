@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from jaxlin.config import SOLVERS, Config, make_config
+from jaxlin.distributed import cluster_from
 from jaxlin.models import IMPLEMENTATIONS, MODELS, get_model
 from jaxlin.optim import OPTIMIZERS
 
@@ -150,6 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--devices", type=_positive(int), default=None,
                    help="split each minibatch across this many local devices, data parallel (default: the "
                         "most local devices that split the batch evenly; the batch size must be a multiple of it)")
+    p.add_argument("--coordinator", metavar="HOST:PORT", default=None,
+                   help="train across processes (hosts): process 0's address, the same for every process "
+                        "(default: $JAXLIN_COORDINATOR); needs --num-processes and --process-id too")
+    p.add_argument("--num-processes", metavar="N", default=None,
+                   help="how many processes train together (default: $JAXLIN_NUM_PROCESSES)")
+    p.add_argument("--process-id", metavar="I", default=None,
+                   help="this process's number, 0 to N-1; process 0 coordinates and writes the results "
+                        "(default: $JAXLIN_PROCESS_ID)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run whose checkpoint.npz is in --output-dir (saved after every epoch)")
     p.add_argument("--debug-nans", action="store_true",
@@ -172,6 +182,7 @@ def parse_config(argv: list[str] | None = None) -> Config:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        cluster = cluster_from(args.coordinator, args.num_processes, args.process_id)
         config = make_config(
             args.model, impl=args.impl, optimizer=args.optimizer, lr=args.lr,
             seed=_seeds(parser, args), batch_size=args.batch_size, epochs=args.epochs,
@@ -179,6 +190,7 @@ def parse_config(argv: list[str] | None = None) -> Config:
             validation=args.validation, early_stopping=args.early_stopping, kfold=args.kfold, tol=args.tol,
             max_iter=args.max_iter, shift=args.shift, shift_strength=args.shift_strength,
             beta_clip=args.beta_clip, devices=args.devices, data_dir=args.data_dir,
+            **(dataclasses.asdict(cluster) if cluster else {}),
             tfds_dir=args.tfds_dir,
             output_dir=args.output_dir, resume=args.resume, debug_nans=args.debug_nans, plots=not args.no_plots,
             compile_cache=not args.no_compile_cache,

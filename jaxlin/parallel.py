@@ -7,10 +7,9 @@ example axis, so each device computes the loss and gradient of its share, and XL
 all-reduce that sums the gradients. A smaller last batch that does not divide runs replicated.
 Nothing else in the training code changes.
 
-Several hosts: call `jax.distributed.initialize()` on every host first (with the coordinator's
-address, the number of processes and this process's id, or from the cluster's environment on
-Cloud TPU, SLURM and similar); `jax.devices()` then lists every host's devices and the same mesh
-spans them. Each host must hold the same data set, as it does when each loads Fashion-MNIST.
+Several processes or hosts (`jaxlin.distributed`): once every process has joined,
+`jax.devices()` lists all their devices and the same mesh spans them. Each process holds the same
+data set, as it does when each loads Fashion-MNIST; `replicate` then makes global arrays of it.
 """
 from __future__ import annotations
 
@@ -42,8 +41,29 @@ def batch_sharding(mesh: Mesh) -> NamedSharding:
 
 
 def replicate(tree: Any, mesh: Mesh) -> Any:
-    """Put a full copy of every array of `tree` on each device of the mesh (None leaves stay None)."""
-    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+    """Put a full copy of every array of `tree` on each device of the mesh (None leaves stay None).
+
+    Across processes each one supplies the copies for its own devices from its own `tree` (the
+    same in every process), since `jax.device_put` cannot reach another process's devices.
+    """
+    sharding = NamedSharding(mesh, PartitionSpec())
+    if mesh.is_multi_process:
+        return jax.tree.map(lambda leaf: _global_copy(leaf, sharding), tree)
+    return jax.device_put(tree, sharding)
+
+
+def _global_copy(leaf, sharding: NamedSharding):
+    if jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):  # keys travel as their raw data
+        data = _global_copy(jax.random.key_data(leaf), sharding)
+        return jax.random.wrap_key_data(data, impl=jax.random.key_impl(leaf))
+    host = np.asarray(leaf)
+    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+
+def local(tree: Any) -> Any:
+    """This process's copy of a replicated pytree, as arrays on its first device: for the work
+    after training, which each process does alone."""
+    return jax.tree.map(lambda a: a.addressable_data(0) if isinstance(a, jax.Array) else a, tree)
 
 
 def check_batch_size(batch_size: int, mesh: Mesh) -> Mesh:

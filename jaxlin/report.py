@@ -50,7 +50,8 @@ def banner(config: Config, num_devices: int) -> str:
            if config.optimizer == "lbfgs" else
            f"{config.optimizer} lr {lrs}, batch {batches}, {config.epochs} epochs")
     return (f"jaxlin: {config.model} ({config.impl}), {how}, seed {seeds}, {''.join(e + ', ' for e in extras)}"
-            f"on {num_devices} {jax.devices()[0].platform} device(s)")
+            f"on {num_devices} {jax.devices()[0].platform} device(s)"
+            f"{f' of {config.num_processes} processes' if config.num_processes else ''}")
 
 
 def sweep_size(config: Config, num_runs: int) -> str:

@@ -3,7 +3,8 @@
 By default it trains softmax regression on Fashion-MNIST the concise way with the book's settings
 (SGD, learning rate 0.1, batch 256, 10 epochs), prints one line per epoch and a summary, and writes
 metrics.json, curves.png, predictions.png, params.npz and (after every epoch) checkpoint.npz into
-the output folder. Several --lr or --seeds values make a sweep; --devices trains data parallel.
+the output folder. Several --lr or --seeds values make a sweep; --devices trains data parallel, and
+--coordinator, --num-processes and --process-id train across processes (jaxlin.distributed).
 """
 from __future__ import annotations
 
