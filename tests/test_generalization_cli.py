@@ -45,17 +45,17 @@ def test_degree_sweep_and_cross_validation(tmp_path, capsys):
 
 
 def test_early_stopping_keeps_the_best_epoch_and_resumes_to_the_same_result(tmp_path, capsys):
-    # these settings make the validation loss bounce: lowest in epoch 6, then 3 epochs without improvement
-    options = ("--model", "polynomial", "--degree", "20", "--lr", "0.5", "--seed", "1", "--validation", "0.3",
+    # these settings make the validation loss bounce: lowest in epoch 11, then 3 epochs without improvement
+    options = ("--model", "polynomial", "--degree", "20", "--lr", "0.6", "--seed", "1", "--validation", "0.3",
                "--early-stopping", "3", "--no-plots")
     straight, split = tmp_path / "straight", tmp_path / "split"
-    code, stdout, _ = _run(capsys, *options, "--epochs", "12", "--output-dir", str(straight))
-    assert code == 0 and "stopped early after epoch 9" in stdout and "keeping epoch 6's parameters" in stdout
-    assert _run(capsys, *options, "--epochs", "7", "--output-dir", str(split))[0] == 0  # best so far: epoch 6
-    assert _run(capsys, *options, "--epochs", "12", "--resume", "--output-dir", str(split))[0] == 0
+    code, stdout, _ = _run(capsys, *options, "--epochs", "16", "--output-dir", str(straight))
+    assert code == 0 and "stopped early after epoch 14" in stdout and "keeping epoch 11's parameters" in stdout
+    assert _run(capsys, *options, "--epochs", "12", "--output-dir", str(split))[0] == 0  # best so far: epoch 11
+    assert _run(capsys, *options, "--epochs", "16", "--resume", "--output-dir", str(split))[0] == 0
     a, b = (json.loads((folder / "metrics.json").read_text()) for folder in (straight, split))
-    assert a["history"] == b["history"] and a["final"] == b["final"] and a["final"]["best_epoch"] == 6
-    assert a["final"]["valid_loss"] == a["history"]["valid_loss"][5] == min(a["history"]["valid_loss"])
+    assert a["history"] == b["history"] and a["final"] == b["final"] and a["final"]["best_epoch"] == 11
+    assert a["final"]["valid_loss"] == a["history"]["valid_loss"][10] == min(a["history"]["valid_loss"])
     kept = load_checkpoint(straight / "checkpoint.npz", {"best": {"w": np.zeros(21, np.float32)}})[0]["best"]["w"]
     for folder in (straight, split):
         np.testing.assert_array_equal(load_params(folder / "params.npz")["w"], kept)
