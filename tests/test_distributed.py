@@ -30,11 +30,14 @@ def _params(path):
 def test_two_processes_train_as_one(tiny_source, tmp_path):
     argv = cli_args(tiny_source, tmp_path, tmp_path / "one", "--epochs", "3")
     assert main(argv) == 0  # one process, one device; also prepares the data set the two will read
-    shared = cli_args(tiny_source, tmp_path, tmp_path / "two", "--epochs", "3",
-                      "--coordinator", f"127.0.0.1:{_free_port()}", "--num-processes", "2")
-    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    procs = [subprocess.Popen([sys.executable, "-m", "jaxlin.train", *shared, "--process-id", str(i)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (0, 1)]
+    shared = cli_args(tiny_source, tmp_path, tmp_path / "two", "--epochs", "3")
+    cluster = {"JAXLIN_COORDINATOR": f"127.0.0.1:{_free_port()}", "JAXLIN_NUM_PROCESSES": "2"}
+    how = [  # process 0 told by options, process 1 by the environment
+        (["--coordinator", cluster["JAXLIN_COORDINATOR"], "--num-processes", "2", "--process-id", "0"], {}),
+        ([], {**cluster, "JAXLIN_PROCESS_ID": "1"})]
+    procs = [subprocess.Popen([sys.executable, "-m", "jaxlin.train", *shared, *options], text=True,
+                              env={**os.environ, "JAX_PLATFORMS": "cpu", **env},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for options, env in how]
     try:
         outputs = [p.communicate(timeout=TIMEOUT_S) for p in procs]
     finally:
