@@ -91,7 +91,8 @@ def join(cluster: Cluster, timeout_s: float = TIMEOUT_S) -> None:
                 pass  # free: the coordination service can listen there
         except OSError as err:
             raise RuntimeError(f"process 0 cannot serve as coordinator on {cluster.coordinator}: "
-                               f"{err.strerror or err}. Choose another port.") from None
+                               f"{err.strerror or err}. Process 0 runs the coordinator: give this host's "
+                               "address and a free port.") from None
     elif not _wait_for_port(host, port, timeout_s):
         raise RuntimeError(f"process {cluster.process_id} found no coordinator at {cluster.coordinator} within "
                            f"{timeout_s:.0f} s. Start process 0 with the same --coordinator and --num-processes.")
