@@ -164,14 +164,16 @@ def data_parallel(config: Config):
     the batch evenly."""
     available = len(jax.devices())  # across processes, all of theirs
     batch_size = config.batch_size[0]
-    if config.num_processes and batch_size % available:
-        raise OptionError(f"The batch size {batch_size} does not split evenly across the {available} devices of "
-                          f"{config.num_processes} processes; use a multiple of {available}.")
-    wanted = config.devices or (available if config.num_processes else
-                                max(n for n in range(1, available + 1) if batch_size % n == 0))
+    if config.num_processes:  # every process's devices take part, or one would sit idle
+        wanted = available
+    else:
+        wanted = config.devices or max(n for n in range(1, available + 1) if batch_size % n == 0)
     if wanted == 1:
         return None
     try:
         return check_batch_size(batch_size, data_parallel_mesh(wanted))
     except ValueError as err:
+        if config.num_processes:
+            raise OptionError(f"{err} They are the devices of all {config.num_processes} processes; "
+                              "change --batch-size.") from None
         raise CommandError(f"{err} Change --devices (or leave it out).") from None

@@ -9,6 +9,7 @@ import numpy as np
 
 from jaxlin import _checks
 from jaxlin.data.shift import DEFAULT_STRENGTH, MAX_STRENGTH
+from jaxlin.distributed import cluster_from
 from jaxlin.shift_correction import DEFAULT_CLIP
 
 def as_tuple(name: str, value, check) -> tuple:
@@ -136,8 +137,6 @@ def check_shift(config):
 
 def check_cluster(config):
     """A run across processes: all three of its settings, valid, and a run that can be shared."""
-    from jaxlin.distributed import cluster_from
-
     cluster = cluster_from(config.coordinator, config.num_processes, config.process_id, environ={})
     if cluster is None:
         return config
