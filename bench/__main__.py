@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     import jax
 
     from bench import sections, tables
-    from jaxlin.atomic import write_atomically, write_json
+    from jaxlin._util.atomic import write_atomically, write_json
     from jaxlin.data import fashion_mnist_builder
 
     results = {"machine": f"{os.cpu_count()} CPU cores, {jax.devices()[0].platform}, jax {jax.__version__}",

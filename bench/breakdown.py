@@ -10,11 +10,11 @@ import time
 
 import jax
 
-from jaxlin.config import make_config
-from jaxlin.experiment import epoch_options, start
-from jaxlin.index_shuffle import index_shuffle
-from jaxlin.order import random_order, take_examples
-from jaxlin.training import make_epoch, make_train_step
+from jaxlin.experiments.config import make_config
+from jaxlin.experiments.setup import epoch_options, start
+from jaxlin.ops.index_shuffle import index_shuffle
+from jaxlin.ops.order import random_order, take_examples
+from jaxlin.engine.training import make_epoch, make_train_step
 
 
 def _median_s(fn, *args, repeats: int) -> float:

@@ -16,11 +16,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from bench.peers import flat, solution_figures, timed_epochs
-from jaxlin.config import make_config
-from jaxlin.experiment import epoch_options, load_data, start
+from jaxlin.experiments.config import make_config
+from jaxlin.experiments.setup import epoch_options, load_data, start
 from jaxlin.models import get_model
-from jaxlin.solve import regularized_objective, solve_lbfgs
-from jaxlin.training import make_epoch
+from jaxlin.engine.lbfgs import regularized_objective, solve_lbfgs
+from jaxlin.engine.training import make_epoch
 
 
 def compiled_with_time(fn, *args):

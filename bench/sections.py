@@ -19,15 +19,15 @@ import jax
 import jax.numpy as jnp
 
 from bench.peers import IMPLEMENTATIONS, REQUIRES, SOLVERS
-from jaxlin.config import make_config
+from jaxlin.experiments.config import make_config
 from jaxlin.data import fashion_mnist_builder, load_fashion_mnist, preprocess_images, to_device
 from jaxlin.data.synthetic import BOOK_B, BOOK_NUM_EXAMPLES, BOOK_W
-from jaxlin.experiment import epoch_options, load_data, start, sweep_start
+from jaxlin.experiments.setup import epoch_options, load_data, start, sweep_start
 from jaxlin.models import get_model
-from jaxlin.order import batch_indices
-from jaxlin.sweep import jit_sweep_epoch, unstack
-from jaxlin.training import make_epoch
-from jaxlin.vectorization import vectorization_demo
+from jaxlin.ops.order import batch_indices
+from jaxlin.engine.sweep import jit_sweep_epoch, unstack
+from jaxlin.engine.training import make_epoch
+from jaxlin.experiments.vectorization import vectorization_demo
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "softmax"  # the model that scaling and sweep measure, by its registry name

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sys
 
-from jaxlin.command import CommandError, Interrupted, OptionError, run
-from jaxlin.options import parse_config
+from jaxlin.cli.command import CommandError, Interrupted, OptionError, run
+from jaxlin.cli.options import parse_config
 
 
 def main(argv: list[str] | None = None) -> int:

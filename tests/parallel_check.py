@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxlin
-from jaxlin import parallel
+from jaxlin.engine import parallel
 
 assert len(jax.devices()) == 4, jax.devices()
 

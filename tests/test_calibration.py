@@ -6,7 +6,7 @@ import pytest
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax as np_log_softmax, softmax as np_softmax
 
-from jaxlin.calibration import (
+from jaxlin.ops.calibration import (
     TEMPERATURES, accuracy_at_coverage, coverage_curve, expected_calibration_error, fit_temperature, reliability_bins,
 )
 

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxlin.checkpoint import CheckpointError, load_checkpoint, load_params, save_checkpoint
+from jaxlin.engine.checkpoint import CheckpointError, load_checkpoint, load_params, save_checkpoint
 from jaxlin.models.softmax_regression import logits
 from jaxlin.train import main
 

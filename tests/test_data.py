@@ -14,7 +14,7 @@ from jaxlin.data import (
 )
 from jaxlin.data import sources
 from jaxlin.data.idx import IMAGES_MAGIC, LABELS_MAGIC, content_id
-from jaxlin.index_shuffle import index_shuffle
+from jaxlin.ops.index_shuffle import index_shuffle
 
 
 def test_idx_round_trip(tmp_path):

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from jaxlin.distributed import Cluster, cluster_from, join
+from jaxlin.engine.distributed import Cluster, cluster_from, join
 from jaxlin.train import main
 
 from conftest import cli_args

@@ -10,7 +10,7 @@ import pytest
 import jaxlin
 from jaxlin.data.holdout import SplitError, fold, kfold, validation_indices
 from jaxlin.data.polynomial import MAX_DEGREE, polynomial_data, polynomial_features, true_weights
-from jaxlin.early_stopping import Best, best_in_history, keep_best
+from jaxlin.engine.early_stopping import Best, best_in_history, keep_best
 
 SHORT = 40  # epochs: enough to see the fits apart, quick to compile and run
 

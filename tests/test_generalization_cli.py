@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import cli_args
-from jaxlin.checkpoint import load_checkpoint, load_params
+from jaxlin.engine.checkpoint import load_checkpoint, load_params
 from jaxlin.train import main
 
 
@@ -114,6 +114,6 @@ def test_cross_validation_where_every_run_diverges_keeps_its_results_and_exits_1
 
 
 def test_cross_validation_too_big_for_memory_exits_2(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("jaxlin.crossval.MAX_STACKED_BYTES", 10_000)
+    monkeypatch.setattr("jaxlin.experiments.crossval.MAX_STACKED_BYTES", 10_000)
     code, _, stderr = _run(capsys, "--model", "polynomial", "--kfold", "4", "--output-dir", str(tmp_path / "run"))
     assert code == 2 and "copies of the training data" in stderr

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from jaxlin.index_shuffle import ROUNDS, _cycle_walk, half_bits_for, index_shuffle
+from jaxlin.ops.index_shuffle import ROUNDS, _cycle_walk, half_bits_for, index_shuffle
 
 KEY = jax.random.key(0)
 

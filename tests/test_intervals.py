@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from jaxlin.intervals import (
+from jaxlin.ops.intervals import (
     accuracy_interval,
     examples_needed,
     hoeffding_interval,

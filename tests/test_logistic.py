@@ -10,7 +10,7 @@ from jaxlin.train import main
 from jaxlin.data import Dataset, prepare_images
 from jaxlin.data.binary import class_pair
 from jaxlin.models import get_model
-from jaxlin.sigmoid import (
+from jaxlin.ops.sigmoid import (
     binary_cross_entropy, log_sigmoid, naive_sigmoid, sigmoid, sigmoid_binary_cross_entropy, softplus)
 from conftest import cli_args
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jaxlin import parallel
+from jaxlin.engine import parallel
 
 
 def test_sharded_training_matches_single_device():

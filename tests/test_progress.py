@@ -3,7 +3,7 @@ ones, and live curves that record every epoch."""
 import io
 
 import jaxlin
-from jaxlin.progress import EpochPrinter, LiveCurves, worth_a_line
+from jaxlin.plots.progress import EpochPrinter, LiveCurves, worth_a_line
 
 
 class Terminal(io.StringIO):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import jaxlin
-from jaxlin import loops
+from jaxlin.cli import loops
 from jaxlin.data import DataError, load_fashion_mnist, write_idx
 from jaxlin.train import main
 

@@ -6,7 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-from jaxlin import checkpoint, loops
+from jaxlin.engine import checkpoint
+
+from jaxlin.cli import loops
 from jaxlin.train import main
 
 from conftest import cli_args

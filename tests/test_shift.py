@@ -6,10 +6,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxlin.config import make_config
+from jaxlin.experiments.config import make_config
 from jaxlin.data import Dataset, prepare_images
 from jaxlin.data.shift import covariate_shift, ink, label_shift
-from jaxlin.shift_correction import (
+from jaxlin.ops.shift_correction import (
     confusion_matrix, effective_sample_size, estimate_label_shift, importance_weights, label_distribution,
     label_shift_weights)
 from jaxlin.train import main
@@ -187,7 +187,7 @@ def test_shift_options_that_do_not_fit_exit_2(extra, message, tiny_source, tmp_p
 
 
 def test_a_shift_the_data_cannot_hold_exits_1(tiny_source, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("jaxlin.shift_command.label_shift", lambda data, key: label_shift(
+    monkeypatch.setattr("jaxlin.cli.shift.label_shift", lambda data, key: label_shift(
         Dataset(train=(data.train[0], jnp.zeros_like(data.train[1])), test=data.test, prepare=data.prepare,
                 label_names=data.label_names), key, q=[0.0] * 9 + [1.0]))
     assert main(shift_args(tiny_source, tmp_path, tmp_path / "out", "--shift", "label")) == 1

@@ -9,7 +9,7 @@ import optax
 import pytest
 
 import jaxlin
-from jaxlin.affine import affine
+from jaxlin.ops.affine import affine
 from jaxlin.models import softmax_regression as model
 
 KEY = jax.random.key(0)

@@ -10,8 +10,8 @@ from scipy import optimize
 from jaxlin.data import Dataset
 from jaxlin.data.device import prepare_images
 from jaxlin.models import get_model
-from jaxlin.regularization import weights_only
-from jaxlin.solve import Solution, regularized_objective, solve_lbfgs
+from jaxlin.ops.regularization import weights_only
+from jaxlin.engine.lbfgs import Solution, regularized_objective, solve_lbfgs
 
 N, D, Q, LAM, TOL = 500, 20, 3, 1e-2, 1e-5
 

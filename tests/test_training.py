@@ -7,7 +7,7 @@ import optax
 import pytest
 
 import jaxlin
-from jaxlin.index_shuffle import index_shuffle
+from jaxlin.ops.index_shuffle import index_shuffle
 
 KEY = jax.random.key(0)
 

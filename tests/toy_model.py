@@ -54,7 +54,7 @@ def evaluate(params, data):
 
 
 def check_data(data):
-    jaxlin._checks.finite("the data", (data.train, data.test))
+    jaxlin._util.checks.finite("the data", (data.train, data.test))
 
 
 def summarize(params, data):

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlin.data.dataset import Dataset
-from jaxlin.order import take_examples
+from jaxlin.ops.order import take_examples
 
 TSHIRT, SHIRT = 0, 6  # the pair a linear model confuses most
 

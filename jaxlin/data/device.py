@@ -13,8 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlin import _checks
-from jaxlin.order import iter_batch_indices, take_examples
+from jaxlin._util import checks
+from jaxlin.ops.order import iter_batch_indices, take_examples
 
 
 def to_device(*arrays: np.ndarray) -> tuple[jax.Array, ...]:
@@ -27,8 +27,8 @@ def preprocess_images(images: jax.Array, resize: int | tuple[int, int] | None = 
     x = images.astype(jnp.float32) / 255.0
     if resize is not None:
         height, width = (resize, resize) if isinstance(resize, int) else resize
-        _checks.positive_int("resize height", height)
-        _checks.positive_int("resize width", width)
+        checks.positive_int("resize height", height)
+        checks.positive_int("resize width", width)
         x = jax.image.resize(x, (*x.shape[:-2], height, width), method="bilinear")
     return x
 
@@ -57,6 +57,6 @@ def image_batches(
     Unlike `jaxlin.minibatches` (any arrays, as they are), each batch is converted and resized.
     For training, `jaxlin.fit` does the same inside one compiled epoch, which is much faster.
     """
-    n = _checks.num_examples((images, labels))
+    n = checks.num_examples((images, labels))
     for idx in iter_batch_indices(key, n, batch_size, shuffle=shuffle):
         yield _gather(images, labels, idx, resize)

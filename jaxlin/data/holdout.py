@@ -14,9 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlin import _checks
+from jaxlin._util import checks
 from jaxlin.data.dataset import Dataset
-from jaxlin.order import random_order, take_examples
+from jaxlin.ops.order import random_order, take_examples
 
 
 class SplitError(ValueError):
@@ -31,7 +31,7 @@ def validation_indices(key: jax.Array, labels: np.ndarray | None, num_examples: 
     without, round(fraction · n) examples. Both index arrays are in increasing order.
     Raises ValueError when the fraction is not in (0, 1) or leaves a split empty.
     """
-    fraction = _checks.positive_float("the validation fraction", fraction)
+    fraction = checks.positive_float("the validation fraction", fraction)
     if not fraction < 1:
         raise SplitError(f"The validation fraction must be between 0 and 1 (e.g. 0.1), got {fraction}.")
     order = np.asarray(random_order(key, num_examples))
@@ -57,7 +57,7 @@ def hold_out(data: Dataset, key: jax.Array, fraction: float) -> Dataset:
     Classification data (a `label_names` and (inputs, labels) training split) are held out class
     by class. The test split is left as it is.
     """
-    n = _checks.num_examples(data.train)
+    n = checks.num_examples(data.train)
     labels = data.train[1] if data.label_names is not None else None
     train_idx, valid_idx = validation_indices(key, labels, n, fraction)
     take = lambda idx: take_examples(data.train, jnp.asarray(idx))
@@ -68,8 +68,8 @@ def kfold(key: jax.Array, num_examples: int, k: int) -> jax.Array:
     """K-fold cross-validation's folds: i32[k, n // k], a random partition of 0..n−1 into k equal
     folds (every example in exactly one). k must divide n, so that the k training sets have the
     same size and train together, stacked in one vmapped call."""
-    n = _checks.positive_int("num_examples", num_examples)
-    k = _checks.positive_int("k", k)
+    n = checks.positive_int("num_examples", num_examples)
+    k = checks.positive_int("k", k)
     if k < 2 or k > n or n % k:
         divisors = [d for d in range(2, n + 1) if n % d == 0][:8]
         raise SplitError(f"K-fold needs k from 2 to n that divides the {n} training examples (equal folds), "

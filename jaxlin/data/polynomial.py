@@ -13,7 +13,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jaxlin import _checks
+from jaxlin._util import checks
 from jaxlin.data.dataset import Dataset
 
 MAX_DEGREE = 20
@@ -36,7 +36,7 @@ def true_weights(max_degree: int = MAX_DEGREE) -> jax.Array:
 def polynomial_data(key: jax.Array, num_examples: int, noise: float = NOISE) -> tuple[jax.Array, jax.Array]:
     """`num_examples` examples: x ~ N(0, 1), X = polynomial_features(x) f32[n, 21],
     y = X · true_weights() + N(0, noise²) f32[n]."""
-    n = _checks.positive_int("num_examples", num_examples)
+    n = checks.positive_int("num_examples", num_examples)
     key_x, key_noise = jax.random.split(key)
     X = polynomial_features(jax.random.normal(key_x, (n,), jnp.float32))
     return X, X @ true_weights() + noise * jax.random.normal(key_noise, (n,), jnp.float32)

@@ -21,7 +21,7 @@ import tensorflow_datasets as tfds
 from absl import logging as absl_logging
 
 from jaxlin.data import sources
-from jaxlin.filelock import locked
+from jaxlin._util.filelock import locked
 from jaxlin.data.errors import DataError
 from jaxlin.data.tfds_builder import JaxlinFashionMnist
 

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlin.data.dataset import Dataset
-from jaxlin.order import take_examples
+from jaxlin.ops.order import take_examples
 
 DEFAULT_STRENGTH = 3.0  # covariate shift's s
 MAX_STRENGTH = 10.0  # |s·z| stays below ~60, so σ(∓s·z) never rounds to 0 and the supports overlap

@@ -4,7 +4,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxlin import _checks
+from jaxlin._util import checks
 from jaxlin.data.dataset import Dataset
 
 BOOK_W = (2.0, -3.4)  # the book's true weights and bias
@@ -27,7 +27,7 @@ def synthetic_data(
     Returns:
       X: f32[n, d] with entries ~ N(0, 1); y: f32[n] = X @ w + b + N(0, noise**2).
     """
-    n = _checks.positive_int("num_examples", num_examples)
+    n = checks.positive_int("num_examples", num_examples)
     w = jnp.asarray(w, jnp.float32)
     if w.ndim != 1:
         raise ValueError(f"w must be a vector f32[d]; got shape {w.shape}.")

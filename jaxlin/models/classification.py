@@ -1,8 +1,8 @@
 """What the image classifiers share: the checks on the data they train on."""
 from __future__ import annotations
 
-from jaxlin import _checks
-from jaxlin.weights import checked_split
+from jaxlin._util import checks
+from jaxlin.ops.example_weights import checked_split
 
 NUM_INPUTS = 28 * 28
 
@@ -20,5 +20,5 @@ def check_image_splits(data, num_classes: int, *, name: str, required: tuple[str
         if images.shape[1:] not in ((28, 28), (NUM_INPUTS,)) or labels.shape != images.shape[:1]:
             raise ValueError(f"The {split} split must be images [n, 28, 28] and labels [n]; got "
                              f"{tuple(images.shape)} and {tuple(labels.shape)}.")
-        _checks.finite(f"the {split} images", images)
-        _checks.labels_in_range(f"the {split} labels", labels, num_classes)
+        checks.finite(f"the {split} images", images)
+        checks.labels_in_range(f"the {split} labels", labels, num_classes)

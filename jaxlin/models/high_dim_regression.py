@@ -9,11 +9,11 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxlin import _checks
-from jaxlin.affine import Params, affine
+from jaxlin._util import checks
+from jaxlin.ops.affine import Params, affine
 from jaxlin.models.interface import Book
 from jaxlin.models.regression import squared_evaluate, squared_losses
-from jaxlin.weights import checked_split
+from jaxlin.ops.example_weights import checked_split
 
 BOOK = Book(learning_rate=0.003, batch_size=5, num_epochs=100)
 DATASET = "high_dim"
@@ -50,7 +50,7 @@ def check_data(data) -> None:
         if X.shape[1:] != (NUM_INPUTS,) or y.shape != X.shape[:1]:
             raise ValueError(f"The high-dimensional model's {name} split must be X [n, {NUM_INPUTS}] and y [n]; "
                              f"got {tuple(X.shape)} and {tuple(y.shape)}.")
-        _checks.finite(f"the {name} split", split)
+        checks.finite(f"the {name} split", split)
 
 
 def summarize(params: Params, data) -> dict[str, float]:

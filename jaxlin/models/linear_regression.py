@@ -9,11 +9,11 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxlin import _checks
-from jaxlin.affine import Params, affine, init_affine
+from jaxlin._util import checks
+from jaxlin.ops.affine import Params, affine, init_affine
 from jaxlin.models.interface import Book
 from jaxlin.models.regression import squared_evaluate, squared_losses
-from jaxlin.weights import checked_split
+from jaxlin.ops.example_weights import checked_split
 
 BOOK = Book(learning_rate=0.03, batch_size=10, num_epochs=3)
 DATASET = "synthetic_linear"
@@ -43,7 +43,7 @@ def check_data(data) -> None:
     if X.shape[1:] != (NUM_INPUTS,) or y.shape != X.shape[:1]:
         raise ValueError(f"Linear regression's training data must be X [n, {NUM_INPUTS}] and y [n]; got "
                          f"{tuple(X.shape)} and {tuple(y.shape)}.")
-    _checks.finite("the training data", data.train)
+    checks.finite("the training data", data.train)
 
 
 def summarize(params: Params, data) -> dict[str, float]:

@@ -13,12 +13,12 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxlin.affine import Params, affine, init_affine
-from jaxlin.metrics import evaluate_splits
+from jaxlin.ops.affine import Params, affine, init_affine
+from jaxlin.ops.metrics import evaluate_splits
 from jaxlin.models.classification import check_image_splits
 from jaxlin.models.interface import Book
-from jaxlin.sigmoid import binary_cross_entropy, naive_sigmoid
-from jaxlin.weights import split_batch, weighted_mean
+from jaxlin.ops.sigmoid import binary_cross_entropy, naive_sigmoid
+from jaxlin.ops.example_weights import split_batch, weighted_mean
 
 BOOK = Book(learning_rate=0.1, batch_size=256, num_epochs=10)
 DATASET = "tshirt_vs_shirt"

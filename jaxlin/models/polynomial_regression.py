@@ -13,10 +13,10 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from jaxlin import _checks
+from jaxlin._util import checks
 from jaxlin.models.interface import Book
 from jaxlin.models.regression import squared_evaluate, squared_losses
-from jaxlin.weights import checked_split, split_batch
+from jaxlin.ops.example_weights import checked_split, split_batch
 
 BOOK = Book(learning_rate=0.01, batch_size=10, num_epochs=400)
 DATASET = "polynomial"
@@ -39,7 +39,7 @@ def feature_mask(degree: int | jax.Array) -> jax.Array:
 
 def with_options(data, degree: int):
     """The data a degree-`degree` polynomial trains on: every split's features above it zeroed."""
-    degree = _checks.degree(degree, MAX_DEGREE)
+    degree = checks.degree(degree, MAX_DEGREE)
     keep = lambda split: None if split is None else (split[0] * feature_mask(degree), split[1])
     return dataclasses.replace(data, train=keep(data.train), valid=keep(data.valid), test=keep(data.test))
 
@@ -79,7 +79,7 @@ def check_data(data) -> None:
         if X.shape[1:] != (MAX_DEGREE + 1,) or y.shape != X.shape[:1]:
             raise ValueError(f"Polynomial regression's {name} split must be X [n, {MAX_DEGREE + 1}] (the "
                              f"features x⁰..x²⁰) and y [n]; got {tuple(X.shape)} and {tuple(y.shape)}.")
-        _checks.finite(f"the {name} split", split)
+        checks.finite(f"the {name} split", split)
 
 
 def summarize(params: Params, data) -> dict:

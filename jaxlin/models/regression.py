@@ -6,9 +6,9 @@ from collections.abc import Callable
 import jax
 import optax
 
-from jaxlin.losses import squared_loss
-from jaxlin.metrics import evaluate_splits
-from jaxlin.weights import split_batch, weighted_mean
+from jaxlin.ops.losses import squared_loss
+from jaxlin.ops.metrics import evaluate_splits
+from jaxlin.ops.example_weights import split_batch, weighted_mean
 
 
 def squared_losses(predict: Callable[[dict, jax.Array], jax.Array]) -> dict[str, Callable]:

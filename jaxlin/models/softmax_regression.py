@@ -11,13 +11,13 @@ from __future__ import annotations
 import jax
 import optax
 
-from jaxlin.affine import Params, affine, init_affine
-from jaxlin.losses import cross_entropy
-from jaxlin.metrics import correct, evaluate_splits
+from jaxlin.ops.affine import Params, affine, init_affine
+from jaxlin.ops.losses import cross_entropy
+from jaxlin.ops.metrics import correct, evaluate_splits
 from jaxlin.models.classification import check_image_splits
 from jaxlin.models.interface import Book
-from jaxlin.softmax import naive_softmax
-from jaxlin.weights import split_batch, weighted_mean
+from jaxlin.ops.softmax import naive_softmax
+from jaxlin.ops.example_weights import split_batch, weighted_mean
 
 BOOK = Book(learning_rate=0.1, batch_size=256, num_epochs=10)
 DATASET = "fashion_mnist"
@@ -82,6 +82,6 @@ def check_data(data) -> None:
 
 def summarize(params: Params, data) -> dict[str, float]:
     """Nothing beyond the per-epoch figures: the command adds calibration and the test accuracy's
-    error bars for every model with `logits` (`jaxlin.diagnostics.calibrate`)."""
+    error bars for every model with `logits` (`jaxlin.experiments.reliability.calibrate`)."""
     del params, data
     return {}

@@ -1,0 +1,179 @@
+"""What `python -m jaxlin.train` does with a Config: the experiment, in loops you can read.
+
+A single run trains epoch by epoch in its own loop: after each epoch it checks the loss,
+saves checkpoint.npz (the whole train state, atomically) and prints a line; `--resume` restores
+that state and goes on. A sweep trains every (learning rate, seed) pair together, one vmapped
+epoch at a time. Results go to the output folder: metrics.json, params.npz and plots.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import io
+import os
+import shlex
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jax
+
+from jaxlin.cli import report
+from jaxlin._util.atomic import write_json
+from jaxlin.cli.output_folder import ClaimError, claimed, new_folder
+from jaxlin.experiments.config import SOLVERS, Config
+from jaxlin.data.holdout import SplitError
+from jaxlin.engine.distributed import Cluster, join, leave
+from jaxlin.experiments.setup import load_data, reported_metrics
+from jaxlin.cli.loops import CHECKPOINT, LoopError, run_kfold, run_single, run_solve, run_sweep
+from jaxlin.models import get_model
+from jaxlin.engine.parallel import check_batch_size, data_parallel_mesh
+from jaxlin.cli.resume import ResumeError, check_checkpoint
+from jaxlin.cli.shift import run_shift
+
+
+class CommandError(Exception):
+    """The command cannot go on; the message says why and what to do."""
+
+
+class Interrupted(CommandError):
+    """Ctrl-C; the message says whether the run can be resumed."""
+
+
+class OptionError(CommandError):
+    """An option that does not fit the data (e.g. a validation split left empty): exit code 2."""
+
+
+def enable_compile_cache() -> None:
+    """Keep compiled programs on disk, so later runs skip most of the compiling (an app's choice,
+    which is why the library itself never sets it)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jaxlin" / "xla"
+    jax.config.update("jax_compilation_cache_dir", str(cache))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.05)
+
+
+def run(config: Config) -> dict:
+    """Train as `config` says, print progress, write the results; returns what metrics.json holds.
+
+    The output folder is claimed (made, locked, checked) before any data are loaded. Across
+    processes, each joins the others first; process 0 prints and writes the results, the others
+    train beside it in silence and write nothing that stays.
+    """
+    if config.num_processes is None:
+        return _run(config)
+    cluster = Cluster(config.coordinator, config.num_processes, config.process_id)
+    try:
+        join(cluster)
+    except RuntimeError as err:
+        raise CommandError(str(err)) from None
+    try:
+        if cluster.process_id == 0:
+            return _run(config)
+        with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
+            summary = _run(dataclasses.replace(config, output_dir=scratch, plots=False))
+        print(f"process {cluster.process_id} of {cluster.num_processes}: done; process 0 wrote the results")
+        return summary
+    finally:
+        leave()
+
+
+def _run(config: Config) -> dict:
+    started = time.perf_counter()
+    if config.compile_cache:
+        enable_compile_cache()
+    if config.debug_nans:
+        jax.config.update("jax_debug_nans", True)
+    out = Path(config.output_dir) if config.output_dir else None
+    mesh = None if config.is_sweep or config.kfold or config.shift or config.optimizer in SOLVERS else data_parallel(config)
+    try:
+        made = out is None
+        out = out or new_folder(_default_folder(config))
+        with claimed(out, resume=config.resume, made=made):
+            return _run_in(dataclasses.replace(config, output_dir=str(out)), out, mesh, started)
+    except (ClaimError, ResumeError, LoopError) as err:
+        raise CommandError(str(err)) from None
+    except KeyboardInterrupt:
+        if out is not None and (out / CHECKPOINT).exists():
+            raise Interrupted(f"interrupted. Continue with: python -m jaxlin.train --resume --output-dir "
+                              f"{shlex.quote(str(out))} (and the same options)") from None
+        raise Interrupted("interrupted before any checkpoint was saved (a sweep or cross-validation saves none): "
+                          "nothing to resume; "
+                          "start the run again.") from None
+    except OSError as err:
+        hint = {errno.ENOSPC: " The disk is full.", errno.EROFS: " The disk is read-only.",
+                errno.EACCES: " You may not write there.", errno.ENOTDIR: " A part of the path is a file."}
+        raise CommandError(f"Could not read or write {err.filename or 'a file'}: {err.strerror or err}."
+                           f"{hint.get(err.errno, '')}") from None
+
+
+def _kind(config: Config) -> str:
+    if config.shift:
+        return f"{config.shift}-shift"
+    return f"{config.kfold}fold" if config.kfold else "sweep" if config.is_sweep else config.impl
+
+
+def _default_folder(config: Config) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{stamp}-{config.model}-{_kind(config)}"
+
+
+def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
+    model = get_model(config.model)
+    saved = check_checkpoint(out / CHECKPOINT, config) if config.resume else None
+    print(report.banner(config, 1 if mesh is None else mesh.devices.size), flush=True)
+    try:
+        data = load_data(config, model)
+    except SplitError as err:
+        raise OptionError(str(err)) from None
+    except ValueError as err:  # DataError, or a value the model must not train on
+        raise CommandError(str(err)) from None
+    if (config.early_stopping or config.kfold) and "valid_loss" not in reported_metrics(model, data):
+        raise OptionError(f"The {config.model} model reports no validation loss, which early stopping and "
+                          "cross-validation watch; drop --early-stopping / --kfold.")
+    load_s = time.perf_counter() - started
+    try:
+        if config.shift:
+            summary = run_shift(config, data, out)
+        elif config.optimizer in SOLVERS:
+            summary = run_solve(config, model, data, out)
+        elif config.kfold:
+            summary = run_kfold(config, model, data, out)
+        elif config.is_sweep:
+            summary = run_sweep(config, model, data, out)
+        else:
+            summary = run_single(config, model, data, out, mesh, saved)
+    except SplitError as err:
+        raise OptionError(str(err)) from None
+    except FloatingPointError as err:  # from jax_debug_nans
+        raise CommandError(f"--debug-nans stopped at the first NaN: {str(err).splitlines()[0]}") from None
+    summary = {"config": config.to_json(), **summary, "load_s": load_s, "total_s": time.perf_counter() - started}
+    write_json(out / "metrics.json", summary)
+    print(f"done in {summary['total_s']:.1f} s. Results in {out}/")
+    if "runs" in summary and all(run["diverged_epoch"] for run in summary["runs"]):
+        raise CommandError(f"Every model of the sweep diverged (results in {out}/). Lower the learning rates.")
+    if "crossval" in summary and summary["chosen"] is None:
+        raise CommandError(f"Every run diverged on at least one fold, so cross-validation chose none (results "
+                           f"in {out}/). Lower the learning rates.")
+    return summary
+
+
+def data_parallel(config: Config):
+    """The mesh to train on, or None for one device. By default, as many local devices as split
+    the batch evenly."""
+    available = len(jax.devices())  # across processes, all of theirs
+    batch_size = config.batch_size[0]
+    if config.num_processes:  # every process's devices take part, or one would sit idle
+        wanted = available
+    else:
+        wanted = config.devices or max(n for n in range(1, available + 1) if batch_size % n == 0)
+    if wanted == 1:
+        return None
+    try:
+        return check_batch_size(batch_size, data_parallel_mesh(wanted))
+    except ValueError as err:
+        if config.num_processes:
+            raise OptionError(f"{err} They are the devices of all {config.num_processes} processes; "
+                              "change --batch-size.") from None
+        raise CommandError(f"{err} Change --devices (or leave it out).") from None
