@@ -3,6 +3,7 @@
 Prints tables and writes them to <out>/results.json and <out>/results.md, with scaling.png.
 Nothing here asserts anything about time: these are measurements, not tests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,15 +13,34 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SECTIONS = ["peers", "solve", "pipeline", "breakdown", "scaling", "sweep", "cli"]  # functions of bench.sections, run in this order
+SECTIONS = [
+    "peers",
+    "solve",
+    "pipeline",
+    "breakdown",
+    "scaling",
+    "sweep",
+    "cli",
+]  # functions of bench.sections, run in this order
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="short run: 3 epochs, fewer sizes, a 5,000-image solve (proves the script works)")
-    p.add_argument("--data-dir", type=Path, default=os.environ.get("JAXLIN_DATA") or REPO.parent / "shared/data/fashion-mnist",
-                   help="folder with the four Fashion-MNIST files (default: $JAXLIN_DATA or ../shared/data/fashion-mnist)")
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="short run: 3 epochs, fewer sizes, a 5,000-image solve (proves the script works)",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=os.environ.get("JAXLIN_DATA") or REPO.parent / "shared/data/fashion-mnist",
+        help="folder with the four Fashion-MNIST files (default: $JAXLIN_DATA or ../shared/data/fashion-mnist)",
+    )
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="where results go")
     p.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections (repeatable)")
     args = p.parse_args(argv)
@@ -39,8 +59,11 @@ def main(argv=None) -> int:
     from jaxlin._util.atomic import write_atomically, write_json
     from jaxlin.data import fashion_mnist_builder
 
-    results = {"machine": f"{os.cpu_count()} CPU cores, {jax.devices()[0].platform}, jax {jax.__version__}",
-               "epochs": args.epochs, "quick": args.quick}
+    results = {
+        "machine": f"{os.cpu_count()} CPU cores, {jax.devices()[0].platform}, jax {jax.__version__}",
+        "epochs": args.epochs,
+        "quick": args.quick,
+    }
     with tempfile.TemporaryDirectory() as tfds_dir:
         fashion_mnist_builder(args.data_dir, tfds_dir)  # prepared once, shared by every section
         for name in args.only or SECTIONS:

@@ -3,6 +3,7 @@ on their own in the same run: the shuffle (one permutation of 60,000: the sort-f
 `index_shuffle` the epoch uses, beside the one-sort `random_order` it replaced), the random-order gathers
 with the u8 -> f32 step, the training steps over data already in order (the floor: no shuffle, no
 gather), and the end-of-epoch evaluation."""
+
 from __future__ import annotations
 
 import statistics
@@ -10,11 +11,11 @@ import time
 
 import jax
 
+from jaxlin.engine.training import make_epoch, make_train_step
 from jaxlin.experiments.config import make_config
 from jaxlin.experiments.setup import epoch_options, start
 from jaxlin.ops.index_shuffle import index_shuffle
 from jaxlin.ops.order import random_order, take_examples
-from jaxlin.engine.training import make_epoch, make_train_step
 
 
 def _median_s(fn, *args, repeats: int) -> float:
@@ -63,12 +64,18 @@ def epoch_parts(model, data, repeats: int) -> dict:
 
 
 def breakdown_table(parts: dict) -> list[str]:
-    rows = [("the command's epoch: shuffle, gathers, steps, evaluation", "epoch_s"),
-            ("the epoch without its evaluation", "epoch_without_evaluation_s"),
-            ("the steps alone, over batches already in order (the floor)", "steps_in_order_s"),
-            ("the permutation of 60,000 (index_shuffle: Feistel, no sort)", "permutation_s"),
-            ("  for comparison: one sort on 64 random bits (before)", "sorted_permutation_s"),
-            ("the random-order gathers and u8 -> f32, every batch", "gathers_s"),
-            ("the end-of-epoch evaluation (test split)", "evaluation_s")]
-    return ["\n## where a softmax epoch's time goes (batch 256, each part timed alone)\n",
-            "| part | ms |", "| --- | --- |", *(f"| {label} | {parts[key] * 1e3:.1f} |" for label, key in rows if key in parts)]
+    rows = [
+        ("the command's epoch: shuffle, gathers, steps, evaluation", "epoch_s"),
+        ("the epoch without its evaluation", "epoch_without_evaluation_s"),
+        ("the steps alone, over batches already in order (the floor)", "steps_in_order_s"),
+        ("the permutation of 60,000 (index_shuffle: Feistel, no sort)", "permutation_s"),
+        ("  for comparison: one sort on 64 random bits (before)", "sorted_permutation_s"),
+        ("the random-order gathers and u8 -> f32, every batch", "gathers_s"),
+        ("the end-of-epoch evaluation (test split)", "evaluation_s"),
+    ]
+    return [
+        "\n## where a softmax epoch's time goes (batch 256, each part timed alone)\n",
+        "| part | ms |",
+        "| --- | --- |",
+        *(f"| {label} | {parts[key] * 1e3:.1f} |" for label, key in rows if key in parts),
+    ]

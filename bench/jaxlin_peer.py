@@ -5,6 +5,7 @@ The model comes from the registry by name and everything else from the generic p
 (`make_config`, `load_data`, `start`, `epoch_options`, `make_epoch`), so this code is the same
 for every model. The epoch is compiled on its own clock, then each compiled call is timed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,11 +17,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from bench.peers import flat, solution_figures, timed_epochs
+from jaxlin.engine.lbfgs import regularized_objective, solve_lbfgs
+from jaxlin.engine.training import make_epoch
 from jaxlin.experiments.config import make_config
 from jaxlin.experiments.setup import epoch_options, load_data, start
 from jaxlin.models import get_model
-from jaxlin.engine.lbfgs import regularized_objective, solve_lbfgs
-from jaxlin.engine.training import make_epoch
 
 
 def compiled_with_time(fn, *args):
@@ -47,8 +48,13 @@ def jaxlin_peer(model_name: str, impl: str, source: Path, tfds_dir: Path | None,
         state, metrics = jax.block_until_ready(compiled(state, data.train, data))
 
     times = timed_epochs(config.epochs, run_epoch)
-    return {"epoch_s": times, "compile_s": compile_s, "load_s": load_s,
-            **{name: float(value) for name, value in metrics.items()}, **model.summarize(state.params, data)}
+    return {
+        "epoch_s": times,
+        "compile_s": compile_s,
+        "load_s": load_s,
+        **{name: float(value) for name, value in metrics.items()},
+        **model.summarize(state.params, data),
+    }
 
 
 def jaxlin_solve(source: Path, tfds_dir: Path | None, settings: dict, norm: str = "l2") -> dict:
@@ -62,7 +68,14 @@ def jaxlin_solve(source: Path, tfds_dir: Path | None, settings: dict, norm: str 
     objective = jax.block_until_ready(regularized_objective(model.LOSSES["concise"], data, settings["weight_decay"]))
     start = jax.tree.map(jnp.zeros_like, model.init(jax.random.key(0)))
     sol = solve_lbfgs(objective, start, tol=settings["tol"], max_iter=settings["max_iter"], norm=norm)
-    (X, y), (X_test, y_test) = [(flat(np.asarray(images)), np.asarray(labels)) for images, labels in (data.train, data.test)]
-    return {"seconds": sol.seconds, "compile_s": sol.compile_seconds, "iterations": sol.iterations,
-            "converged": sol.converged, "stop": {"l2": "‖g‖₂ <= tol", "max": "max|g| <= tol"}[norm],
-            **solution_figures(sol.params["w"], sol.params["b"], X, y, X_test, y_test, settings["weight_decay"])}
+    (X, y), (X_test, y_test) = [
+        (flat(np.asarray(images)), np.asarray(labels)) for images, labels in (data.train, data.test)
+    ]
+    return {
+        "seconds": sol.seconds,
+        "compile_s": sol.compile_seconds,
+        "iterations": sol.iterations,
+        "converged": sol.converged,
+        "stop": {"l2": "‖g‖₂ <= tol", "max": "max|g| <= tol"}[norm],
+        **solution_figures(sol.params["w"], sol.params["b"], X, y, X_test, y_test, settings["weight_decay"]),
+    }

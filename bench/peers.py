@@ -6,6 +6,7 @@ read the IDX files with plain numpy, as their users would, and never import jaxl
 the book's settings (`book`, a dict of `Book` fields plus, for linreg, the true w and b and the
 number of examples) from the parent process, which reads them from jaxlin's models.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -48,6 +49,7 @@ def _numpy_sgd(X, y, params: list[np.ndarray], grads, book: dict, epochs: int, r
 
 def _jaxlin(task: str, impl: str):
     """The worker entry for jaxlin's `impl` path of the registered model `task`."""
+
     def run(a):
         from bench.jaxlin_peer import jaxlin_peer  # imports JAX: only jaxlin's own workers pay for it
 
@@ -57,6 +59,7 @@ def _jaxlin(task: str, impl: str):
 
 
 # Softmax regression on Fashion-MNIST -------------------------------------------------------------
+
 
 def flat(images: np.ndarray) -> np.ndarray:
     """u8[n, 28, 28] -> f32[n, 784] in [0, 1]."""
@@ -96,8 +99,12 @@ def torch_softmax(source: Path, epochs: int, book: dict) -> dict:
 
     (train_x, train_y), (test_x, test_y) = read_split(source, "train"), read_split(source, "t10k")
     to_tensor = lambda x: torch.from_numpy(x.astype(np.float32) / 255).unsqueeze(1)  # ToTensor()
-    train_iter = data.DataLoader(data.TensorDataset(to_tensor(train_x), torch.from_numpy(train_y)),
-                                 book["batch_size"], shuffle=True, num_workers=4)
+    train_iter = data.DataLoader(
+        data.TensorDataset(to_tensor(train_x), torch.from_numpy(train_y)),
+        book["batch_size"],
+        shuffle=True,
+        num_workers=4,
+    )
     torch.manual_seed(0)
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
     nn.init.normal_(net[1].weight, std=0.01)
@@ -121,9 +128,10 @@ def torch_softmax(source: Path, epochs: int, book: dict) -> dict:
 
 def sklearn_softmax(source: Path, epochs: int, model: str) -> dict:
     """scikit-learn: multinomial LogisticRegression (lbfgs, to convergence) or SGDClassifier."""
+    import warnings
+
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression, SGDClassifier
-    import warnings
 
     X, train_y, X_test, test_y = _flat_images(source)
     if model == "logreg":
@@ -136,12 +144,17 @@ def sklearn_softmax(source: Path, epochs: int, model: str) -> dict:
         clf.fit(X, train_y)
     total = time.perf_counter() - start
     per_epoch = [total / epochs] * epochs if model == "sgd" else [total]
-    return {"epoch_s": per_epoch, "test_accuracy": float(clf.score(X_test, test_y)),
-            "note": "one fit to convergence (≤100 lbfgs iterations), not epochs" if model == "logreg"
-            else "one-vs-rest; fit time / epochs"}
+    return {
+        "epoch_s": per_epoch,
+        "test_accuracy": float(clf.score(X_test, test_y)),
+        "note": "one fit to convergence (≤100 lbfgs iterations), not epochs"
+        if model == "logreg"
+        else "one-vs-rest; fit time / epochs",
+    }
 
 
 # L2-regularised softmax regression solved to convergence (the "solve" section) ------------------
+
 
 def solution_figures(w, b, X, y, X_test, y_test, weight_decay: float) -> dict:
     """One solution judged the same way whoever found it, in float64: the objective mean
@@ -155,17 +168,21 @@ def solution_figures(w, b, X, y, X_test, y_test, weight_decay: float) -> dict:
     p[np.arange(len(y)), y] -= 1
     p /= len(y)
     grad = np.concatenate([(X.T @ p + weight_decay * w).ravel(), p.sum(axis=0)])
-    return {"objective": float((lse - o[np.arange(len(y)), y]).mean() + weight_decay / 2 * (w**2).sum()),
-            "grad_norm": float(np.linalg.norm(grad)), "grad_max": float(np.abs(grad).max()),
-            "test_accuracy": float(((X_test @ w + b).argmax(1) == y_test).mean())}
+    return {
+        "objective": float((lse - o[np.arange(len(y)), y]).mean() + weight_decay / 2 * (w**2).sum()),
+        "grad_norm": float(np.linalg.norm(grad)),
+        "grad_max": float(np.abs(grad).max()),
+        "test_accuracy": float(((X_test @ w + b).argmax(1) == y_test).mean()),
+    }
 
 
 def sklearn_solve(source: Path, settings: dict) -> dict:
     """LogisticRegression(lbfgs) on the first `num_examples` training images with C = 1 / (n · λ):
     the same objective as jaxlin's. Its tol is scipy's on the largest gradient component."""
+    import warnings
+
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
-    import warnings
 
     X, y, X_test, y_test = _flat_images(source)
     X, y = X[: settings["num_examples"]], y[: settings["num_examples"]]
@@ -175,9 +192,13 @@ def sklearn_solve(source: Path, settings: dict) -> dict:
         warnings.simplefilter("always", ConvergenceWarning)
         clf.fit(X, y)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "iterations": int(clf.n_iter_[0]), "stop": "max|g| <= tol",
-            "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught),
-            **solution_figures(clf.coef_.T, clf.intercept_, X, y, X_test, y_test, settings["weight_decay"])}
+    return {
+        "seconds": seconds,
+        "iterations": int(clf.n_iter_[0]),
+        "stop": "max|g| <= tol",
+        "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught),
+        **solution_figures(clf.coef_.T, clf.intercept_, X, y, X_test, y_test, settings["weight_decay"]),
+    }
 
 
 def _jaxlin_solve(norm: str):
@@ -185,10 +206,12 @@ def _jaxlin_solve(norm: str):
         from bench.jaxlin_peer import jaxlin_solve  # imports JAX: only jaxlin's own worker pays for it
 
         return jaxlin_solve(a.data_dir, a.tfds_dir, a.book, norm)
+
     return run
 
 
 # Linear regression on synthetic data (D2L 3.2-3.3) -----------------------------------------------
+
 
 def _synthetic_numpy(book: dict, seed: int = 0):
     rng = np.random.default_rng(seed)
@@ -222,8 +245,9 @@ def torch_linreg(epochs: int, book: dict) -> dict:
     from torch.utils import data
 
     X, y = _synthetic_numpy(book)
-    train_iter = data.DataLoader(data.TensorDataset(torch.from_numpy(X), torch.from_numpy(y).reshape(-1, 1)),
-                                 book["batch_size"], shuffle=True)
+    train_iter = data.DataLoader(
+        data.TensorDataset(torch.from_numpy(X), torch.from_numpy(y).reshape(-1, 1)), book["batch_size"], shuffle=True
+    )
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(2, 1))
     net[0].weight.data.normal_(0, 0.01)
@@ -266,7 +290,16 @@ IMPLEMENTATIONS = {
 }
 # The solvers of the "solve" section: name -> run(worker arguments; a.book holds its settings) -> result
 # jaxlin twice: its own stopping rule (stricter) and sklearn's, so that like is timed against like.
-SOLVERS = {"jaxlin-lbfgs": _jaxlin_solve("l2"), "jaxlin-lbfgs-max": _jaxlin_solve("max"),
-           "sklearn-lbfgs": lambda a: sklearn_solve(a.data_dir, a.book)}
+SOLVERS = {
+    "jaxlin-lbfgs": _jaxlin_solve("l2"),
+    "jaxlin-lbfgs-max": _jaxlin_solve("max"),
+    "sklearn-lbfgs": lambda a: sklearn_solve(a.data_dir, a.book),
+}
 TASKS = {**IMPLEMENTATIONS, "solve": SOLVERS}  # what bench.worker runs
-REQUIRES = {"pytorch-d2l": "torch", "pytorch-expert": "torch", "sklearn-logreg": "sklearn", "sklearn-sgd": "sklearn", "sklearn-lbfgs": "sklearn"}
+REQUIRES = {
+    "pytorch-d2l": "torch",
+    "pytorch-expert": "torch",
+    "sklearn-logreg": "sklearn",
+    "sklearn-sgd": "sklearn",
+    "sklearn-lbfgs": "sklearn",
+}

@@ -3,6 +3,7 @@
 The jaxlin parts go through the model registry and the generic pieces (`make_config`,
 `load_data`, `start`, `epoch_options`, `make_epoch` / `jit_sweep_epoch`), as a user's run does.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -19,15 +20,15 @@ import jax
 import jax.numpy as jnp
 
 from bench.peers import IMPLEMENTATIONS, REQUIRES, SOLVERS
-from jaxlin.experiments.config import make_config
 from jaxlin.data import fashion_mnist_builder, load_fashion_mnist, preprocess_images, to_device
 from jaxlin.data.synthetic import BOOK_B, BOOK_NUM_EXAMPLES, BOOK_W
-from jaxlin.experiments.setup import epoch_options, load_data, start, sweep_start
-from jaxlin.models import get_model
-from jaxlin.ops.order import batch_indices
 from jaxlin.engine.sweep import jit_sweep_epoch, unstack
 from jaxlin.engine.training import make_epoch
+from jaxlin.experiments.config import make_config
+from jaxlin.experiments.setup import epoch_options, load_data, start, sweep_start
 from jaxlin.experiments.vectorization import vectorization_demo
+from jaxlin.models import get_model
+from jaxlin.ops.order import batch_indices
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "softmax"  # the model that scaling and sweep measure, by its registry name
@@ -47,8 +48,10 @@ def book_settings() -> dict:
     jaxlin (and so JAX) would add well over a second to every NumPy, PyTorch and scikit-learn
     worker's start-up, which "total wall" counts."""
     linear_data = {"w": BOOK_W, "b": BOOK_B, "num_examples": BOOK_NUM_EXAMPLES}
-    return {"softmax": get_model("softmax").BOOK._asdict(),
-            "linreg": {**get_model("linreg").BOOK._asdict(), **linear_data}}
+    return {
+        "softmax": get_model("softmax").BOOK._asdict(),
+        "linreg": {**get_model("linreg").BOOK._asdict(), **linear_data},
+    }
 
 
 def spawn(task: str, name: str, book: dict, args, tfds_dir: Path) -> dict | None:
@@ -58,8 +61,21 @@ def spawn(task: str, name: str, book: dict, args, tfds_dir: Path) -> dict | None
     if module and importlib.util.find_spec(module) is None:
         log(f"  {name}: skipped ({module} is not installed; see bench/README.md)")
         return None
-    cmd = [sys.executable, "-m", "bench.worker", task, name, "--epochs", str(args.epochs),
-           "--book", json.dumps(book), "--data-dir", str(args.data_dir), "--tfds-dir", str(tfds_dir)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.worker",
+        task,
+        name,
+        "--epochs",
+        str(args.epochs),
+        "--book",
+        json.dumps(book),
+        "--data-dir",
+        str(args.data_dir),
+        "--tfds-dir",
+        str(tfds_dir),
+    ]
     start_clock = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     wall = time.perf_counter() - start_clock
@@ -105,8 +121,10 @@ def solve(args, tfds_dir: Path) -> dict:
     log(f"solve: {', '.join(SOLVERS)} ({json.dumps(settings)})")
     rows = [r for r in (spawn("solve", name, settings, args, tfds_dir) for name in SOLVERS) if r]
     for r in rows:
-        log(f"  {r['name']}: {r['seconds']:.1f} s, {r['iterations']} iterations, objective {r['objective']:.8f}, "
-            f"|g| {r['grad_norm']:.1e}, test acc {r['test_accuracy']:.4f}")
+        log(
+            f"  {r['name']}: {r['seconds']:.1f} s, {r['iterations']} iterations, objective {r['objective']:.8f}, "
+            f"|g| {r['grad_norm']:.1e}, test acc {r['test_accuracy']:.4f}"
+        )
     return {"settings": settings, "rows": rows}
 
 
@@ -119,7 +137,9 @@ def pipeline(args, tfds_dir: Path) -> dict:
     loads = []
     for _ in range(3):
         clock = time.perf_counter()
-        images, labels = jax.block_until_ready(to_device(*load_fashion_mnist("train", source_dir=args.data_dir, data_dir=tfds_dir)))
+        images, labels = jax.block_until_ready(
+            to_device(*load_fashion_mnist("train", source_dir=args.data_dir, data_dir=tfds_dir))
+        )
         loads.append(time.perf_counter() - clock)
     out["load_train_to_device_s"] = statistics.median(loads)
     clock = time.perf_counter()
@@ -182,8 +202,10 @@ def scaling(args, tfds_dir: Path) -> dict:
 
     batch_sizes = [32, 256, 4096] if args.quick else [32, 64, 128, 256, 512, 1024, 2048, 4096]
     sizes = [15000, 60000] if args.quick else [3750, 7500, 15000, 30000, 60000]
-    out = {"batch_size": {b: epoch_time(b, 60000) for b in batch_sizes},
-           "num_examples": {n: epoch_time(256, n) for n in sizes}}
+    out = {
+        "batch_size": {b: epoch_time(b, 60000) for b in batch_sizes},
+        "num_examples": {n: epoch_time(256, n) for n in sizes},
+    }
     log(f"scaling: {json.dumps(out)}")
     return out
 
@@ -217,8 +239,14 @@ def sweep(args, tfds_dir: Path) -> dict:
         single = jax.jit(make_epoch(loss, optimizer, **options))
         each = [median_epoch_s(single, unstack(states, m), data.train, repeats) for m in range(len(pairs))]
         together = median_epoch_s(jit_sweep_epoch(loss, optimizer, **options), states, data.train, repeats)
-        out[label] = {"models": len(pairs), "one_model_s": each[0], "sequential_s": sum(each),
-                      "vmapped_s": together, "speedup": sum(each) / together, "ratio_to_one_model": together / each[0]}
+        out[label] = {
+            "models": len(pairs),
+            "one_model_s": each[0],
+            "sequential_s": sum(each),
+            "vmapped_s": together,
+            "speedup": sum(each) / together,
+            "ratio_to_one_model": together / each[0],
+        }
     log(f"sweep: {json.dumps(out)}")
     return out
 
@@ -230,16 +258,30 @@ def cli(args, tfds_dir: Path) -> dict:
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as tmp:
         for run in ("cold", "warm"):
             run_dir = Path(tmp) / run
-            cmd = [sys.executable, "-m", "jaxlin.train", "--data-dir", str(args.data_dir),
-                   "--tfds-dir", str(tfds_dir), "--output-dir", str(run_dir)] + (["--epochs", "3"] if args.quick else [])
+            cmd = [
+                sys.executable,
+                "-m",
+                "jaxlin.train",
+                "--data-dir",
+                str(args.data_dir),
+                "--tfds-dir",
+                str(tfds_dir),
+                "--output-dir",
+                str(run_dir),
+            ] + (["--epochs", "3"] if args.quick else [])
             clock = time.perf_counter()
-            done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env={**os.environ, "XDG_CACHE_HOME": cache})
+            done = subprocess.run(
+                cmd, capture_output=True, text=True, cwd=REPO, env={**os.environ, "XDG_CACHE_HOME": cache}
+            )
             wall = time.perf_counter() - clock
             if done.returncode != 0:
                 raise RuntimeError(f"python -m jaxlin.train failed ({run} run):\n{done.stderr[-2000:]}")
             metrics = json.loads((run_dir / "metrics.json").read_text())
-            out[run] = {"wall_s": wall, "returncode": done.returncode,
-                        **{k: metrics.get(k) for k in ("load_s", "first_epoch_s", "steady_epoch_s", "total_s")},
-                        "test_accuracy": metrics.get("final", {}).get("test_accuracy")}
+            out[run] = {
+                "wall_s": wall,
+                "returncode": done.returncode,
+                **{k: metrics.get(k) for k in ("load_s", "first_epoch_s", "steady_epoch_s", "total_s")},
+                "test_accuracy": metrics.get("final", {}).get("test_accuracy"),
+            }
     log(f"cli: {json.dumps(out)}")
     return out

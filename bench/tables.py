@@ -1,4 +1,5 @@
 """What `python -m bench` writes from its results: the markdown tables and the scaling plot."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,13 +7,18 @@ from pathlib import Path
 
 def peers_table(task: str, rows: list[dict]) -> list[str]:
     acc = "test acc" if task == "softmax" else "max |w − w*| / |b − b*|"
-    lines = [f"\n## {task}\n", f"| implementation | s/epoch median (min–max) | ratio to jaxlin | total wall s | compile s | {acc} |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"\n## {task}\n",
+        f"| implementation | s/epoch median (min–max) | ratio to jaxlin | total wall s | compile s | {acc} |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for r in rows:
         quality = f"{r['test_accuracy']:.4f}" if task == "softmax" else f"{r['w_error']:.1e} / {r['b_error']:.1e}"
         compile_s = f"{r['compile_s']:.2f}" if "compile_s" in r else "–"
-        lines.append(f"| {r['name']} | {r['median_s'] * 1e3:.2f} ms ({r['min_s'] * 1e3:.2f}–{r['max_s'] * 1e3:.2f}) "
-                     f"| {r['ratio_to_jaxlin']:.2f}× | {r['wall_s']:.1f} | {compile_s} | {quality} |")
+        lines.append(
+            f"| {r['name']} | {r['median_s'] * 1e3:.2f} ms ({r['min_s'] * 1e3:.2f}–{r['max_s'] * 1e3:.2f}) "
+            f"| {r['ratio_to_jaxlin']:.2f}× | {r['wall_s']:.1f} | {compile_s} | {quality} |"
+        )
         if r.get("note"):
             lines[-1] = lines[-1][:-2] + f" ({r['note']}) |"
     return lines
@@ -23,67 +29,93 @@ def solve_table(solved: dict) -> list[str]:
     s = solved["settings"]
     best = min((r["objective"] for r in solved["rows"]), default=0.0)
     sklearn = next((r["seconds"] for r in solved["rows"] if r["name"].startswith("sklearn")), None)
-    lines = ["\n## L2-regularised softmax regression solved to convergence\n",
-             (f"{s['num_examples']:,} training images, λ = {s['weight_decay']:g} (sklearn's C = 1/(nλ) = {s['C']:.4g}), "
-              f"tol {s['tol']:g}, at most {s['max_iter']} iterations; objective = mean cross-entropy + λ·½‖w‖² "
-              "(bias unpenalised) and its gradient, in float64 for both solutions.\n"),
-             ("| solver | stops at | s (jaxlin: compile s) | sklearn's s / s | iterations | converged | objective | − best "
-              "| ‖gradient‖₂ | max \\|gradient\\| | test acc |"),
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "\n## L2-regularised softmax regression solved to convergence\n",
+        (
+            f"{s['num_examples']:,} training images, λ = {s['weight_decay']:g} (sklearn's C = 1/(nλ) = {s['C']:.4g}), "
+            f"tol {s['tol']:g}, at most {s['max_iter']} iterations; objective = mean cross-entropy + λ·½‖w‖² "
+            "(bias unpenalised) and its gradient, in float64 for both solutions.\n"
+        ),
+        (
+            "| solver | stops at | s (jaxlin: compile s) | sklearn's s / s | iterations | converged | objective | − best "
+            "| ‖gradient‖₂ | max \\|gradient\\| | test acc |"
+        ),
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in solved["rows"]:
         compile_s = f" ({r['compile_s']:.1f})" if "compile_s" in r else ""
         stop = r["stop"].replace("|", "\\|")  # a pipe would end the cell
         ratio = f"{sklearn / r['seconds']:.1f}×" if sklearn else "–"
-        lines.append(f"| {r['name']} | {stop} | {r['seconds']:.1f}{compile_s} | {ratio} | {r['iterations']} | "
-                     f"{'yes' if r['converged'] else 'no'} | {r['objective']:.8f} | {r['objective'] - best:.1e} | "
-                     f"{r['grad_norm']:.1e} | {r['grad_max']:.1e} | {r['test_accuracy']:.4f} |")
+        lines.append(
+            f"| {r['name']} | {stop} | {r['seconds']:.1f}{compile_s} | {ratio} | {r['iterations']} | "
+            f"{'yes' if r['converged'] else 'no'} | {r['objective']:.8f} | {r['objective'] - best:.1e} | "
+            f"{r['grad_norm']:.1e} | {r['grad_max']:.1e} | {r['test_accuracy']:.4f} |"
+        )
     return lines
 
 
 def pipeline_table(p: dict) -> list[str]:
     v = p["vectorization"]
-    return ["\n## data pipeline and vectorization\n", "| what | time |", "| --- | --- |",
-            f"| prepare the tfds dataset once (70,000 images) | {p['prepare_s']:.2f} s |",
-            f"| load the prepared train split into device memory | {p['load_train_to_device_s']:.3f} s |",
-            f"| the same through tfds's per-example decoder | {p['load_train_tfds_decoder_s']:.3f} s |",
-            f"| feed one epoch of batch-256 minibatches (gather + to float, in jit) | {p['feed_epoch_batch256_s'] * 1e3:.2f} ms |",
-            f"| add two 10000-vectors in a Python loop | {v['python_loop_s'] * 1e3:.2f} ms |",
-            f"| the same as one jitted `a + b` | {v['jax_s'] * 1e3:.4f} ms ({v['speedup']:.0f}× faster) |"]
+    return [
+        "\n## data pipeline and vectorization\n",
+        "| what | time |",
+        "| --- | --- |",
+        f"| prepare the tfds dataset once (70,000 images) | {p['prepare_s']:.2f} s |",
+        f"| load the prepared train split into device memory | {p['load_train_to_device_s']:.3f} s |",
+        f"| the same through tfds's per-example decoder | {p['load_train_tfds_decoder_s']:.3f} s |",
+        f"| feed one epoch of batch-256 minibatches (gather + to float, in jit) | {p['feed_epoch_batch256_s'] * 1e3:.2f} ms |",
+        f"| add two 10000-vectors in a Python loop | {v['python_loop_s'] * 1e3:.2f} ms |",
+        f"| the same as one jitted `a + b` | {v['jax_s'] * 1e3:.4f} ms ({v['speedup']:.0f}× faster) |",
+    ]
 
 
 def ms_row(heading: str, seconds: dict) -> list[str]:
     """A two-row table: the sizes in `seconds` across, and their milliseconds under them."""
-    return [f"| {heading} | " + " | ".join(map(str, seconds)) + " |", "|---" * (len(seconds) + 1) + "|",
-            "| ms/epoch | " + " | ".join(f"{t * 1e3:.1f}" for t in seconds.values()) + " |"]
+    return [
+        f"| {heading} | " + " | ".join(map(str, seconds)) + " |",
+        "|---" * (len(seconds) + 1) + "|",
+        "| ms/epoch | " + " | ".join(f"{t * 1e3:.1f}" for t in seconds.values()) + " |",
+    ]
 
 
 def scaling_table(s: dict) -> list[str]:
-    return ["\n## scaling of the jaxlin epoch (concise softmax regression)\n",
-            *ms_row("batch size (60,000 examples)", s["batch_size"]), "",
-            *ms_row("examples (batch 256)", s["num_examples"])]
+    return [
+        "\n## scaling of the jaxlin epoch (concise softmax regression)\n",
+        *ms_row("batch size (60,000 examples)", s["batch_size"]),
+        "",
+        *ms_row("examples (batch 256)", s["num_examples"]),
+    ]
 
 
 def sweep_table(sweeps: dict) -> list[str]:
-    lines = ["\n## sweeps: N models in one vmapped epoch against N epochs one after another\n",
-             "| sweep | models | one model s/epoch | vmapped s/epoch (× one model) | sequential s/epoch | speed-up |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "\n## sweeps: N models in one vmapped epoch against N epochs one after another\n",
+        "| sweep | models | one model s/epoch | vmapped s/epoch (× one model) | sequential s/epoch | speed-up |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for label, r in sweeps.items():
         one = r.get("one_model_s")  # results from before this column hold no one-model figure
         shown = "–" if one is None else f"{one:.3f}"
         times = "" if one is None else f" ({r['vmapped_s'] / one:.2f}×)"
-        lines.append(f"| {label} | {r['models']} | {shown} | {r['vmapped_s']:.3f}{times} | {r['sequential_s']:.3f} "
-                     f"| {r['speedup']:.2f}× |")
+        lines.append(
+            f"| {label} | {r['models']} | {shown} | {r['vmapped_s']:.3f}{times} | {r['sequential_s']:.3f} "
+            f"| {r['speedup']:.2f}× |"
+        )
     return lines
 
 
 def cli_table(runs: dict) -> list[str]:
-    lines = ["\n## `python -m jaxlin.train` with its defaults, end to end\n",
-             "| compile cache | wall s (import, load, compile, train, write) | load s | first epoch s (with compile) "
-             "| steady ms/epoch | test acc |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "\n## `python -m jaxlin.train` with its defaults, end to end\n",
+        "| compile cache | wall s (import, load, compile, train, write) | load s | first epoch s (with compile) "
+        "| steady ms/epoch | test acc |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for run, c in runs.items():
-        lines.append(f"| {run} | {c['wall_s']:.1f} | {c['load_s']:.2f} | {c['first_epoch_s']:.2f} | "
-                     f"{c['steady_epoch_s'] * 1e3:.0f} | {c['test_accuracy']:.4f} |")
+        lines.append(
+            f"| {run} | {c['wall_s']:.1f} | {c['load_s']:.2f} | {c['first_epoch_s']:.2f} | "
+            f"{c['steady_epoch_s'] * 1e3:.0f} | {c['test_accuracy']:.4f} |"
+        )
     return lines
 
 
@@ -93,9 +125,14 @@ def markdown(results: dict) -> str:
         lines += peers_table(task, rows)
     from bench.breakdown import breakdown_table  # imports jaxlin, as the sections do
 
-    for section, table in (("solve", solve_table), ("pipeline", pipeline_table), ("breakdown", breakdown_table),
-                           ("scaling", scaling_table),
-                           ("sweep", sweep_table), ("cli", cli_table)):
+    for section, table in (
+        ("solve", solve_table),
+        ("pipeline", pipeline_table),
+        ("breakdown", breakdown_table),
+        ("scaling", scaling_table),
+        ("sweep", sweep_table),
+        ("cli", cli_table),
+    ):
         if section in results:
             lines += table(results[section])
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ DataLoader loop in bench/peers.py: the whole split as one uint8 tensor, `randper
 `cross_entropy`, foreach SGD, no DataLoader, and the test accuracy at the end of every epoch (as
 jaxlin's compiled epoch evaluates). Like every peer it reads the IDX files with numpy, never JAX.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,7 +20,10 @@ def torch_softmax_expert(source: Path, epochs: int, book: dict) -> dict:
     from torch import nn
 
     (train_x, train_y), (test_x, test_y) = read_split(source, "train"), read_split(source, "t10k")
-    images, labels = torch.from_numpy(train_x.reshape(len(train_x), -1).copy()), torch.from_numpy(train_y.astype(np.int64))
+    images, labels = (
+        torch.from_numpy(train_x.reshape(len(train_x), -1).copy()),
+        torch.from_numpy(train_y.astype(np.int64)),
+    )
     test_images = torch.from_numpy(test_x.reshape(len(test_x), -1).astype(np.float32) / 255)
     test_labels = torch.from_numpy(test_y.astype(np.int64))
     torch.manual_seed(0)

@@ -2,6 +2,7 @@
 
 python -m bench.worker TASK NAME --epochs N --book JSON --data-dir DIR [--tfds-dir DIR]
 """
+
 import argparse
 import json
 import time
@@ -17,7 +18,12 @@ if __name__ == "__main__":
     p.add_argument("task", choices=sorted(TASKS))
     p.add_argument("name")
     p.add_argument("--epochs", type=int, required=True)
-    p.add_argument("--book", type=json.loads, required=True, help="the task's book settings, or the solve section's settings (see bench/peers.py)")
+    p.add_argument(
+        "--book",
+        type=json.loads,
+        required=True,
+        help="the task's book settings, or the solve section's settings (see bench/peers.py)",
+    )
     p.add_argument("--data-dir", type=Path)
     p.add_argument("--tfds-dir", type=Path)
     args = p.parse_args()

@@ -6,6 +6,7 @@ metrics.json, curves.png, predictions.png, params.npz and (after every epoch) ch
 the output folder. Several --lr or --seeds values make a sweep; --devices trains data parallel, and
 --coordinator, --num-processes and --process-id train across processes (jaxlin.distributed).
 """
+
 from __future__ import annotations
 
 import sys

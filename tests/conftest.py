@@ -1,4 +1,5 @@
 """Shared fixtures: small Fashion-MNIST-like IDX files, and the real data when it is present."""
+
 import os
 from pathlib import Path
 
@@ -35,8 +36,10 @@ def real_source() -> Path:
     for candidate in REAL_DATA_CANDIDATES:
         if candidate and (Path(candidate) / "train-images-idx3-ubyte.gz").is_file():
             return Path(candidate)
-    pytest.skip("The real Fashion-MNIST files are absent (set JAXLIN_DATA to their folder, or put "
-                "them in ../shared/data/fashion-mnist); this test needs them.")
+    pytest.skip(
+        "The real Fashion-MNIST files are absent (set JAXLIN_DATA to their folder, or put "
+        "them in ../shared/data/fashion-mnist); this test needs them."
+    )
 
 
 @pytest.fixture(scope="session")
@@ -47,5 +50,18 @@ def real_tfds_dir(tmp_path_factory) -> Path:
 
 def cli_args(source: Path, tmp_path: Path, out: Path, *extra: str) -> list[str]:
     """The command's options for a quick run on the small data in `source`."""
-    return ["--data-dir", str(source), "--tfds-dir", str(tmp_path / "tfds"), "--batch-size", "16",
-            "--lr", "0.5", "--no-plots", "--no-compile-cache", "--output-dir", str(out), *extra]
+    return [
+        "--data-dir",
+        str(source),
+        "--tfds-dir",
+        str(tmp_path / "tfds"),
+        "--batch-size",
+        "16",
+        "--lr",
+        "0.5",
+        "--no-plots",
+        "--no-compile-cache",
+        "--output-dir",
+        str(out),
+        *extra,
+    ]

@@ -1,4 +1,5 @@
 """Run by tests/test_parallel.py in a subprocess with 4 forced CPU devices; prints JSON."""
+
 import json
 
 import jax
@@ -26,10 +27,17 @@ sharded = jaxlin.fit(params, scratch_loss, jaxlin.sgd(0.03), data, key=key, batc
 opt = jaxlin.sgd(0.03)
 epoch = jax.jit(jaxlin.make_epoch(scratch_loss, opt, batch_size=8, batch_sharding=parallel.batch_sharding(mesh)))
 hlo = epoch.lower(*parallel.replicate((jaxlin.init_state(params, opt, key), data), mesh)).compile().as_text()
-print(json.dumps({
-    "max_param_diff": max(float(np.abs(np.asarray(a) - np.asarray(b)).max())
-                          for a, b in zip(jax.tree_util.tree_leaves(single.params), jax.tree_util.tree_leaves(sharded.params))),
-    "loss_single": single.history["loss"], "loss_sharded": sharded.history["loss"],
-    "param_devices": len(sharded.params["w"].sharding.device_set),
-    "all_reduce_in_epoch": "all-reduce" in hlo,
-}))
+print(
+    json.dumps(
+        {
+            "max_param_diff": max(
+                float(np.abs(np.asarray(a) - np.asarray(b)).max())
+                for a, b in zip(jax.tree_util.tree_leaves(single.params), jax.tree_util.tree_leaves(sharded.params))
+            ),
+            "loss_single": single.history["loss"],
+            "loss_sharded": sharded.history["loss"],
+            "param_devices": len(sharded.params["w"].sharding.device_set),
+            "all_reduce_in_epoch": "all-reduce" in hlo,
+        }
+    )
+)

@@ -1,4 +1,5 @@
 """The benchmark script runs (--quick) and writes its tables. It asserts nothing about time."""
+
 import json
 import subprocess
 import sys
@@ -10,7 +11,10 @@ REPO = Path(__file__).resolve().parents[1]
 def test_bench_quick_writes_results(real_source, tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--data-dir", str(real_source), "--out", str(tmp_path)],
-        capture_output=True, text=True, cwd=REPO)
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     assert {"peers", "pipeline", "scaling", "sweep", "cli"} <= set(results)
@@ -25,6 +29,7 @@ def test_bench_quick_writes_results(real_source, tmp_path):
 
 
 def test_bench_refuses_a_folder_without_data(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "bench", "--data-dir", str(tmp_path)],
-                          capture_output=True, text=True, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--data-dir", str(tmp_path)], capture_output=True, text=True, cwd=REPO
+    )
     assert done.returncode == 2 and "no Fashion-MNIST files" in done.stderr

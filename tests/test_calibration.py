@@ -1,13 +1,20 @@
 """Calibration, temperature scaling and abstention against NumPy/SciPy references."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax as np_log_softmax, softmax as np_softmax
+from scipy.special import log_softmax as np_log_softmax
+from scipy.special import softmax as np_softmax
 
 from jaxlin.ops.calibration import (
-    TEMPERATURES, accuracy_at_coverage, coverage_curve, expected_calibration_error, fit_temperature, reliability_bins,
+    TEMPERATURES,
+    accuracy_at_coverage,
+    coverage_curve,
+    expected_calibration_error,
+    fit_temperature,
+    reliability_bins,
 )
 
 
@@ -42,7 +49,9 @@ def test_bins_count_every_example_and_hold_their_means(calibrated):
     logits, labels = calibrated
     bins = reliability_bins(logits, labels, 15)
     assert float(bins["count"].sum()) == 4000
-    assert bool(jnp.all((bins["confidence"] == 0) | (jnp.abs(bins["confidence"] - (jnp.arange(15) + 0.5) / 15) <= 0.5 / 15)))
+    assert bool(
+        jnp.all((bins["confidence"] == 0) | (jnp.abs(bins["confidence"] - (jnp.arange(15) + 0.5) / 15) <= 0.5 / 15))
+    )
 
 
 def test_calibrated_logits_have_a_small_ece_and_sharpened_ones_a_large_one(calibrated):

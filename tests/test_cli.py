@@ -1,4 +1,5 @@
 """python -m jaxlin.train: end to end on small data, files written, errors, checkpoints."""
+
 import gzip
 import json
 import os
@@ -22,23 +23,48 @@ def _run(capsys, *argv):
 
 def test_softmax_run_writes_everything(tiny_source, tmp_path, capsys):
     out = tmp_path / "run"
-    code, stdout, _ = _run(capsys, "--data-dir", str(tiny_source), "--tfds-dir", str(tmp_path / "tfds"),
-                           "--output-dir", str(out), "--epochs", "3", "--batch-size", "16", "--lr", "0.5")
+    code, stdout, _ = _run(
+        capsys,
+        "--data-dir",
+        str(tiny_source),
+        "--tfds-dir",
+        str(tmp_path / "tfds"),
+        "--output-dir",
+        str(out),
+        "--epochs",
+        "3",
+        "--batch-size",
+        "16",
+        "--lr",
+        "0.5",
+    )
     assert code == 0
     assert stdout.count("epoch ") == 3 and "epoch 3/3" in stdout and "test acc" in stdout
     assert "done in" in stdout
-    assert {p.name for p in out.iterdir()} == {"metrics.json", "curves.png", "predictions.png", "reliability.png",
-                                               "params.npz", "checkpoint.npz"}
+    assert {p.name for p in out.iterdir()} == {
+        "metrics.json",
+        "curves.png",
+        "predictions.png",
+        "reliability.png",
+        "params.npz",
+        "checkpoint.npz",
+    }
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["epochs"] == 3 and metrics["config"]["optimizer"] == "sgd"
     assert metrics["config"]["batch_size"] == [16] and metrics["config"]["lr"] == [0.5]
     last = {k: v[-1] for k, v in metrics["history"].items()}
     assert {k: metrics["final"][k] for k in last} == last
-    assert set(metrics["final"]) - set(last) == {"test_accuracy_ci95", "test_accuracy_hoeffding95", "ece",
-                                                 "accuracy_at_90_coverage"}
+    assert set(metrics["final"]) - set(last) == {
+        "test_accuracy_ci95",
+        "test_accuracy_hoeffding95",
+        "ece",
+        "accuracy_at_90_coverage",
+    }
     assert 0 <= metrics["final"]["ece"] <= 1
-    assert (f"train loss {last['loss']:.4g}  train acc {last['accuracy']:.4g}  test loss {last['test_loss']:.4g}  "
-            f"test acc {last['test_accuracy']:.4g}") in stdout
+    assert (
+        f"train loss {last['loss']:.4g}  train acc {last['accuracy']:.4g}  test loss {last['test_loss']:.4g}  "
+        f"test acc {last['test_accuracy']:.4g}"
+    ) in stdout
     assert len(metrics["history"]["loss"]) == 3
     assert 0.0 <= metrics["final"]["test_accuracy"] <= 1.0
     assert metrics["history"]["loss"][-1] < metrics["history"]["loss"][0]
@@ -58,13 +84,16 @@ def test_linreg_run(tmp_path, capsys):
     assert metrics["final"]["full_loss"] < 1e-4
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--lr", "0"], "--lr: must be positive"),
-    (["--batch-size", "-5"], "--batch-size: must be positive"),
-    (["--batch-size", "ten"], "--batch-size: 'ten' is not a valid int"),
-    (["--optimizer", "adamm"], "invalid choice: 'adamm'"),
-    (["--model", "mlp"], "invalid choice: 'mlp'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--lr", "0"], "--lr: must be positive"),
+        (["--batch-size", "-5"], "--batch-size: must be positive"),
+        (["--batch-size", "ten"], "--batch-size: 'ten' is not a valid int"),
+        (["--optimizer", "adamm"], "invalid choice: 'adamm'"),
+        (["--model", "mlp"], "invalid choice: 'mlp'"),
+    ],
+)
 def test_bad_options_exit_2_with_a_message(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
@@ -86,9 +115,22 @@ def test_divergence_is_reported_with_the_epoch(tmp_path, capsys):
 
 def test_module_run_fills_the_compile_cache(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "jaxlin.train", "--model", "linreg", "--epochs", "1", "--no-plots",
-         "--output-dir", str(tmp_path / "out")],
-        capture_output=True, text=True, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+        [
+            sys.executable,
+            "-m",
+            "jaxlin.train",
+            "--model",
+            "linreg",
+            "--epochs",
+            "1",
+            "--no-plots",
+            "--output-dir",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
     assert done.returncode == 0, done.stderr
     assert any((tmp_path / "cache" / "jaxlin" / "xla").iterdir())
 
@@ -96,8 +138,17 @@ def test_module_run_fills_the_compile_cache(tmp_path):
 def test_module_entry_point_and_help():
     done = subprocess.run([sys.executable, "-m", "jaxlin.train", "--help"], capture_output=True, text=True)
     assert done.returncode == 0
-    for option in ("--model", "--impl", "--optimizer", "--lr", "--batch-size", "--epochs", "--seed",
-                   "--data-dir", "--output-dir"):
+    for option in (
+        "--model",
+        "--impl",
+        "--optimizer",
+        "--lr",
+        "--batch-size",
+        "--epochs",
+        "--seed",
+        "--data-dir",
+        "--output-dir",
+    ):
         assert option in done.stdout
 
 
@@ -118,12 +169,23 @@ def test_checkpoint_round_trip_and_mismatch(tmp_path):
         load_params(tmp_path / "none.npz")
 
 
-def test_reported_test_accuracy_is_the_saved_params_on_the_real_test_split(real_source, real_tfds_dir, tmp_path,
-                                                                           capsys):
+def test_reported_test_accuracy_is_the_saved_params_on_the_real_test_split(
+    real_source, real_tfds_dir, tmp_path, capsys
+):
     """metrics.json's test accuracy against NumPy on the official t10k files, read here with gzip."""
     out = tmp_path / "run"
-    code, _, _ = _run(capsys, "--data-dir", str(real_source), "--tfds-dir", str(real_tfds_dir), "--output-dir",
-                      str(out), "--epochs", "1", "--no-plots")
+    code, _, _ = _run(
+        capsys,
+        "--data-dir",
+        str(real_source),
+        "--tfds-dir",
+        str(real_tfds_dir),
+        "--output-dir",
+        str(out),
+        "--epochs",
+        "1",
+        "--no-plots",
+    )
     assert code == 0
     params = load_params(out / "params.npz")
     images = np.frombuffer(gzip.open(real_source / "t10k-images-idx3-ubyte.gz").read(), np.uint8, offset=16)

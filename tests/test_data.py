@@ -1,4 +1,5 @@
 """Fashion-MNIST: IDX parsing, the TF-free tfds builder, sources, errors, device batches."""
+
 import gzip
 import shutil
 
@@ -9,10 +10,17 @@ import numpy as np
 import pytest
 
 from jaxlin.data import (
-    DataError, FASHION_MNIST_LABELS, image_batches, load_fashion_mnist, preprocess_images, read_idx,
-    text_labels, to_device, write_idx,
+    FASHION_MNIST_LABELS,
+    DataError,
+    image_batches,
+    load_fashion_mnist,
+    preprocess_images,
+    read_idx,
+    sources,
+    text_labels,
+    to_device,
+    write_idx,
 )
-from jaxlin.data import sources
 from jaxlin.data.idx import IMAGES_MAGIC, LABELS_MAGIC, content_id
 from jaxlin.ops.index_shuffle import index_shuffle
 
@@ -36,14 +44,17 @@ def test_prepare_and_load_tiny_dataset_in_original_order(tiny_source, tmp_path):
 
 def test_fast_reader_equals_tfds_decoding(tiny_source, tmp_path):
     for split in ("train", "test"):
-        fast, slow = (load_fashion_mnist(split, source_dir=tiny_source, data_dir=tmp_path / "tfds", reader=r)
-                      for r in ("array_record", "tfds"))
+        fast, slow = (
+            load_fashion_mnist(split, source_dir=tiny_source, data_dir=tmp_path / "tfds", reader=r)
+            for r in ("array_record", "tfds")
+        )
         np.testing.assert_array_equal(fast[0], slow[0])
         np.testing.assert_array_equal(fast[1], slow[1])
 
 
 def test_different_sources_are_prepared_separately(tmp_path):
     from conftest import write_tiny_fashion_mnist
+
     a = write_tiny_fashion_mnist(tmp_path / "a", seed=0)
     b = write_tiny_fashion_mnist(tmp_path / "b", n_train=30, seed=1)
     tfds_dir = tmp_path / "tfds"
@@ -58,16 +69,22 @@ def _corrupt(folder, name, mutate):
     path.write_bytes(gzip.compress(bytes(mutate(raw))))
 
 
-@pytest.mark.parametrize("name, mutate, message", [
-    ("train-images-idx3-ubyte", lambda b: b[:3] + b"\x01" + b[4:], "magic number 2049.*2051"),
-    ("train-labels-idx1-ubyte", lambda b: b[:3] + b"\x03" + b[4:], "magic number 2051.*2049"),
-    ("train-images-idx3-ubyte", lambda b: b[:-100], "promises .* bytes .* truncated"),
-    ("train-images-idx3-ubyte", lambda b: b[:8] + (27).to_bytes(4, "big") + b[12 : 16 + 60 * 27 * 28],
-     r"\(27, 28\) pixels"),
-    ("t10k-labels-idx1-ubyte", lambda b: b[:-1] + b"\x0c", "label 12 at index 19.*0-9"),
-    ("t10k-labels-idx1-ubyte", lambda b: b[:-1] + b"\x0a", "label 10 at index 19.*0-9"),
-    ("t10k-labels-idx1-ubyte", lambda b: b[:4] + (19).to_bytes(4, "big") + b[8:-1], "20 images but .* 19 labels"),
-])
+@pytest.mark.parametrize(
+    "name, mutate, message",
+    [
+        ("train-images-idx3-ubyte", lambda b: b[:3] + b"\x01" + b[4:], "magic number 2049.*2051"),
+        ("train-labels-idx1-ubyte", lambda b: b[:3] + b"\x03" + b[4:], "magic number 2051.*2049"),
+        ("train-images-idx3-ubyte", lambda b: b[:-100], "promises .* bytes .* truncated"),
+        (
+            "train-images-idx3-ubyte",
+            lambda b: b[:8] + (27).to_bytes(4, "big") + b[12 : 16 + 60 * 27 * 28],
+            r"\(27, 28\) pixels",
+        ),
+        ("t10k-labels-idx1-ubyte", lambda b: b[:-1] + b"\x0c", "label 12 at index 19.*0-9"),
+        ("t10k-labels-idx1-ubyte", lambda b: b[:-1] + b"\x0a", "label 10 at index 19.*0-9"),
+        ("t10k-labels-idx1-ubyte", lambda b: b[:4] + (19).to_bytes(4, "big") + b[8:-1], "20 images but .* 19 labels"),
+    ],
+)
 def test_bad_files_give_clear_errors(tiny_source, tmp_path, name, mutate, message):
     _corrupt(tiny_source, name, mutate)
     with pytest.raises(DataError, match=message):
@@ -142,10 +159,12 @@ def test_device_batches_and_preprocessing():
 
 # The real data, when it is present (the skip message says why otherwise).
 
+
 @pytest.fixture(scope="module")
 def real_arrays(real_source, real_tfds_dir):
-    return {split: load_fashion_mnist(split, source_dir=real_source, data_dir=real_tfds_dir)
-            for split in ("train", "test")}
+    return {
+        split: load_fashion_mnist(split, source_dir=real_source, data_dir=real_tfds_dir) for split in ("train", "test")
+    }
 
 
 def test_real_data_sizes_classes_and_order(real_source, real_arrays):

@@ -1,5 +1,6 @@
 """Training across two processes on 127.0.0.1 (jax.distributed, gloo) equals the one-process run;
 every incomplete or wrong cluster description ends in one sentence, before any process starts."""
+
 import os
 import socket
 import subprocess
@@ -7,11 +8,10 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import cli_args
 
 from jaxlin.engine.distributed import Cluster, cluster_from, join
 from jaxlin.train import main
-
-from conftest import cli_args
 
 TIMEOUT_S = 120
 
@@ -34,10 +34,18 @@ def test_two_processes_train_as_one(tiny_source, tmp_path):
     cluster = {"JAXLIN_COORDINATOR": f"127.0.0.1:{_free_port()}", "JAXLIN_NUM_PROCESSES": "2"}
     how = [  # process 0 told by options, process 1 by the environment
         (["--coordinator", cluster["JAXLIN_COORDINATOR"], "--num-processes", "2", "--process-id", "0"], {}),
-        ([], {**cluster, "JAXLIN_PROCESS_ID": "1"})]
-    procs = [subprocess.Popen([sys.executable, "-m", "jaxlin.train", *shared, *options], text=True,
-                              env={**os.environ, "JAX_PLATFORMS": "cpu", **env},
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for options, env in how]
+        ([], {**cluster, "JAXLIN_PROCESS_ID": "1"}),
+    ]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "jaxlin.train", *shared, *options],
+            text=True,
+            env={**os.environ, "JAX_PLATFORMS": "cpu", **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for options, env in how
+    ]
     try:
         outputs = [p.communicate(timeout=TIMEOUT_S) for p in procs]
     finally:
@@ -55,14 +63,17 @@ def test_two_processes_train_as_one(tiny_source, tmp_path):
         np.testing.assert_allclose(two[name], one[name], rtol=1e-5, atol=1e-6, err_msg=name)
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--num-processes", "2"], "missing: --coordinator (JAXLIN_COORDINATOR), --process-id"),
-    (["--coordinator", "localhost", "--num-processes", "2", "--process-id", "0"], "must be HOST:PORT"),
-    (["--coordinator", "h:1", "--num-processes", "2", "--process-id", "2"], "from 0 to the number of processes"),
-    (["--coordinator", "h:1", "--num-processes", "two", "--process-id", "0"], "must be a whole number"),
-    (["--coordinator", "h:1", "--num-processes", "2", "--process-id", "0", "--lr", "0.1,0.2"], "runs one model"),
-    (["--coordinator", "h:1", "--num-processes", "2", "--process-id", "0", "--shift", "label"], "runs one model"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--num-processes", "2"], "missing: --coordinator (JAXLIN_COORDINATOR), --process-id"),
+        (["--coordinator", "localhost", "--num-processes", "2", "--process-id", "0"], "must be HOST:PORT"),
+        (["--coordinator", "h:1", "--num-processes", "2", "--process-id", "2"], "from 0 to the number of processes"),
+        (["--coordinator", "h:1", "--num-processes", "two", "--process-id", "0"], "must be a whole number"),
+        (["--coordinator", "h:1", "--num-processes", "2", "--process-id", "0", "--lr", "0.1,0.2"], "runs one model"),
+        (["--coordinator", "h:1", "--num-processes", "2", "--process-id", "0", "--shift", "label"], "runs one model"),
+    ],
+)
 def test_bad_cluster_options_exit_2(extra, message, tmp_path, capsys, monkeypatch):
     for var in ("JAXLIN_COORDINATOR", "JAXLIN_NUM_PROCESSES", "JAXLIN_PROCESS_ID"):
         monkeypatch.delenv(var, raising=False)

@@ -1,4 +1,5 @@
 """Linear regression building blocks: data, iterator, affine model, losses, SGD, closed form."""
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -22,13 +23,16 @@ def test_synthetic_data_shapes_and_model():
     np.testing.assert_allclose(y0, X0 @ w + 4.2, rtol=1e-6, atol=1e-5)
 
 
-@pytest.mark.parametrize("n, batch_size, drop, expected_sizes", [
-    (10, 5, False, [5, 5]),
-    (10, 4, False, [4, 4, 2]),  # the book's exercise: the last batch holds the leftovers
-    (10, 4, True, [4, 4]),      # ... or they are skipped this epoch
-    (3, 8, False, [3]),
-    (3, 8, True, []),
-])
+@pytest.mark.parametrize(
+    "n, batch_size, drop, expected_sizes",
+    [
+        (10, 5, False, [5, 5]),
+        (10, 4, False, [4, 4, 2]),  # the book's exercise: the last batch holds the leftovers
+        (10, 4, True, [4, 4]),  # ... or they are skipped this epoch
+        (3, 8, False, [3]),
+        (3, 8, True, []),
+    ],
+)
 def test_minibatches_remainder(n, batch_size, drop, expected_sizes):
     X = jnp.arange(n * 2.0).reshape(n, 2)
     y = jnp.arange(float(n))
@@ -93,9 +97,11 @@ class LossTest(chex.TestCase):
         y = jnp.array([0.5, 1.0, 0.0, 1.0])
         np.testing.assert_allclose(self.variant(jaxlin.squared_loss)(y_hat, y), optax.l2_loss(y_hat, y))
         np.testing.assert_allclose(
-            self.variant(jaxlin.huber_loss)(y_hat, y), optax.huber_loss(y_hat, y, delta=1.0), rtol=1e-6)
+            self.variant(jaxlin.huber_loss)(y_hat, y), optax.huber_loss(y_hat, y, delta=1.0), rtol=1e-6
+        )
         np.testing.assert_allclose(
-            jaxlin.huber_loss(y_hat, y, delta=0.3), optax.huber_loss(y_hat, y, delta=0.3), rtol=1e-6)
+            jaxlin.huber_loss(y_hat, y, delta=0.3), optax.huber_loss(y_hat, y, delta=0.3), rtol=1e-6
+        )
 
     def test_squared_loss_gradient_is_residual(self):
         y_hat = jax.random.normal(KEY, (6,))

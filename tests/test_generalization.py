@@ -1,5 +1,6 @@
 """Generalization (D2L 4.4): polynomial data and model, degree masking, exact fits, validation
 splits, K-fold cross-validation and early stopping, each against an independent reference."""
+
 import math
 
 import jax
@@ -40,9 +41,15 @@ def test_masking_a_degree_equals_a_model_built_with_fewer_features(data):
     config = jaxlin.make_config("polynomial", degree=2, epochs=SHORT)
     masked = jaxlin.train_model(config, data)
     X, y = data.train
-    small = jaxlin.fit({"w": jnp.zeros(3)}, lambda p, b: (0.5 * (b[0] @ p["w"] - b[1]) ** 2).mean(),
-                       jaxlin.make_optimizer("sgd", 0.01), (X[:, :3], y), key=masked.state.key,
-                       batch_size=10, num_epochs=SHORT)
+    small = jaxlin.fit(
+        {"w": jnp.zeros(3)},
+        lambda p, b: (0.5 * (b[0] @ p["w"] - b[1]) ** 2).mean(),
+        jaxlin.make_optimizer("sgd", 0.01),
+        (X[:, :3], y),
+        key=masked.state.key,
+        batch_size=10,
+        num_epochs=SHORT,
+    )
     np.testing.assert_allclose(masked.params["w"][:3], small.params["w"], rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(masked.params["w"][3:], 0.0)  # the masked weights never move
 
@@ -63,7 +70,7 @@ def test_exact_fits_equal_float64_least_squares(data):
     for d, w in zip(fits["degree"], fits["weights"]):
         reference = np.linalg.lstsq(X[:, : d + 1], y, rcond=None)[0]
         np.testing.assert_allclose(w[: d + 1], reference, rtol=1e-3, atol=1e-3)
-        np.testing.assert_array_equal(w[d + 1:], 0.0)
+        np.testing.assert_array_equal(w[d + 1 :], 0.0)
     # degree 3 reaches the noise floor σ²/2 = 0.005 (to sampling error); degree 1 underfits
     assert 0.003 < fits["train_loss"][2] < 0.007 and fits["train_loss"][1] > 1.0
 

@@ -1,4 +1,5 @@
 """The sort-free shuffle: a permutation for every n, deterministic per key, uniform in position."""
+
 from itertools import permutations
 
 import jax

@@ -1,4 +1,5 @@
 """Entropy, KL, soft labels, absolute loss and the softmax temperature against independent references."""
+
 import math
 
 import chex
@@ -20,17 +21,23 @@ class InformationTest(chex.TestCase):
     @chex.variants(with_jit=True, without_jit=True)
     def test_entropy_and_kl_match_scipy_in_nats_and_bits(self):
         for base in (math.e, 2.0):
-            np.testing.assert_allclose(self.variant(jaxlin.entropy, static_argnums=1)(P, base),
-                                       scipy.stats.entropy(np.asarray(P), base=base, axis=-1), rtol=1e-6)
-            np.testing.assert_allclose(self.variant(jaxlin.kl_divergence, static_argnums=2)(P, Q, base),
-                                       scipy.stats.entropy(np.asarray(P), np.asarray(Q), base=base, axis=-1),
-                                       rtol=1e-5)
+            np.testing.assert_allclose(
+                self.variant(jaxlin.entropy, static_argnums=1)(P, base),
+                scipy.stats.entropy(np.asarray(P), base=base, axis=-1),
+                rtol=1e-6,
+            )
+            np.testing.assert_allclose(
+                self.variant(jaxlin.kl_divergence, static_argnums=2)(P, Q, base),
+                scipy.stats.entropy(np.asarray(P), np.asarray(Q), base=base, axis=-1),
+                rtol=1e-5,
+            )
 
     def test_the_identities(self):
         assert float(jaxlin.entropy(jnp.array([0.5, 0.5]), base=2)) == pytest.approx(1.0)  # one fair coin: 1 bit
         assert float(jaxlin.surprisal(jnp.float32(0.25), base=2)) == pytest.approx(2.0)
-        np.testing.assert_allclose(jaxlin.cross_entropy_between(P, Q),
-                                   jaxlin.entropy(P) + jaxlin.kl_divergence(P, Q), rtol=1e-6)
+        np.testing.assert_allclose(
+            jaxlin.cross_entropy_between(P, Q), jaxlin.entropy(P) + jaxlin.kl_divergence(P, Q), rtol=1e-6
+        )
         np.testing.assert_allclose(jaxlin.kl_divergence(P, P), 0.0, atol=1e-7)
         assert bool((jaxlin.kl_divergence(P, Q) > 0).all())
         assert math.isinf(float(jaxlin.kl_divergence(jnp.array([0.5, 0.5]), jnp.array([1.0, 0.0]))))
@@ -39,11 +46,15 @@ class InformationTest(chex.TestCase):
 def test_soft_label_cross_entropy_matches_optax_and_hard_labels():
     logits = jax.random.normal(KEY, (6, 4)) * 3
     soft = jax.nn.softmax(jax.random.normal(jax.random.key(1), (6, 4)))
-    np.testing.assert_allclose(jaxlin.softmax_cross_entropy(logits, soft),
-                               optax.softmax_cross_entropy(logits, soft), rtol=1e-5)
+    np.testing.assert_allclose(
+        jaxlin.softmax_cross_entropy(logits, soft), optax.softmax_cross_entropy(logits, soft), rtol=1e-5
+    )
     labels = jnp.array([0, 3, 1, 2, 2, 0])
-    np.testing.assert_allclose(jaxlin.softmax_cross_entropy(logits, jax.nn.one_hot(labels, 4)),
-                               jaxlin.softmax_cross_entropy(logits, labels), rtol=1e-6)
+    np.testing.assert_allclose(
+        jaxlin.softmax_cross_entropy(logits, jax.nn.one_hot(labels, 4)),
+        jaxlin.softmax_cross_entropy(logits, labels),
+        rtol=1e-6,
+    )
     grad = jax.grad(lambda o: jaxlin.softmax_cross_entropy(o, soft).sum())(logits)
     np.testing.assert_allclose(grad, jax.nn.softmax(logits) - soft, atol=1e-6)
     with pytest.raises(ValueError, match="soft targets has shape"):

@@ -1,4 +1,5 @@
 """Error bars on a test accuracy against scipy's normal quantile, the closed forms and a Monte Carlo check."""
+
 import itertools
 import math
 
@@ -26,8 +27,7 @@ def test_normal_interval_matches_scipy_quantile(level):
 @pytest.mark.parametrize("level", LEVELS)
 def test_hoeffding_interval_closed_form(level):
     for n in (1, 10, 10000):
-        assert hoeffding_interval(n, level) == pytest.approx(math.sqrt(math.log(2 / (1 - level)) / (2 * n)),
-                                                             rel=1e-12)
+        assert hoeffding_interval(n, level) == pytest.approx(math.sqrt(math.log(2 / (1 - level)) / (2 * n)), rel=1e-12)
 
 
 def test_fashion_mnist_worked_figure():
@@ -44,7 +44,10 @@ def test_accuracy_interval_keys_follow_the_level():
     assert set(accuracy_interval(0.9, 100, 0.9)) == {"accuracy_ci90", "accuracy_hoeffding90"}
     assert set(accuracy_interval(0.9, 100, 0.99)) == {"accuracy_ci99", "accuracy_hoeffding99"}
     out = accuracy_interval(0.9, 100, 0.8)
-    assert out == {"accuracy_ci80": normal_interval(0.9, 100, 0.8), "accuracy_hoeffding80": hoeffding_interval(100, 0.8)}
+    assert out == {
+        "accuracy_ci80": normal_interval(0.9, 100, 0.8),
+        "accuracy_hoeffding80": hoeffding_interval(100, 0.8),
+    }
 
 
 def test_monte_carlo_coverage():
@@ -63,8 +66,10 @@ def test_monte_carlo_coverage():
 def test_examples_needed_inverts_the_half_widths(eps, level):
     n = examples_needed(eps, level)
     assert hoeffding_interval(n, level) <= eps < hoeffding_interval(n - 1, level)
-    assert n == math.ceil(math.log(2 / (1 - level)) / (2 * eps**2)) or abs(
-        n - math.log(2 / (1 - level)) / (2 * eps**2)) < 1e-6  # the closed form, up to float rounding
+    assert (
+        n == math.ceil(math.log(2 / (1 - level)) / (2 * eps**2))
+        or abs(n - math.log(2 / (1 - level)) / (2 * eps**2)) < 1e-6
+    )  # the closed form, up to float rounding
     for p in (0.01, 0.5, 0.8312, 0.97):
         m = examples_needed(eps, level, accuracy=p)
         assert normal_interval(p, m, level) <= eps
@@ -94,32 +99,35 @@ def test_monotonic_in_n_and_extremes():
     assert isinstance(examples_needed(0.01), int) and isinstance(normal_interval(0.5, np.int64(10)), float)
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: normal_interval(0.5, 0), "n"),
-    (lambda: normal_interval(0.5, -3), "n"),
-    (lambda: normal_interval(0.5, 10.0), "n"),
-    (lambda: normal_interval(0.5, True), "n"),
-    (lambda: hoeffding_interval(0), "n"),
-    (lambda: hoeffding_interval("100"), "n"),
-    (lambda: normal_interval(1.2, 10), "accuracy"),
-    (lambda: normal_interval(-0.1, 10), "accuracy"),
-    (lambda: normal_interval(math.nan, 10), "accuracy"),
-    (lambda: normal_interval(math.inf, 10), "accuracy"),
-    (lambda: normal_interval(True, 10), "accuracy"),
-    (lambda: normal_interval("0.5", 10), "accuracy"),
-    (lambda: normal_interval(0.5, 10, level=1.0), "level"),
-    (lambda: normal_interval(0.5, 10, level=0.0), "level"),
-    (lambda: hoeffding_interval(10, level=95), "level"),
-    (lambda: hoeffding_interval(10, level=math.nan), "level"),
-    (lambda: accuracy_interval(0.5, 10, level=1.5), "level"),
-    (lambda: accuracy_interval(0.5, 0), "n"),
-    (lambda: examples_needed(0.0), "half_width"),
-    (lambda: examples_needed(-0.01), "half_width"),
-    (lambda: examples_needed(math.inf), "half_width"),
-    (lambda: examples_needed(math.nan), "half_width"),
-    (lambda: examples_needed(0.01, level=1.0), "level"),
-    (lambda: examples_needed(0.01, accuracy=1.5), "accuracy"),
-])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: normal_interval(0.5, 0), "n"),
+        (lambda: normal_interval(0.5, -3), "n"),
+        (lambda: normal_interval(0.5, 10.0), "n"),
+        (lambda: normal_interval(0.5, True), "n"),
+        (lambda: hoeffding_interval(0), "n"),
+        (lambda: hoeffding_interval("100"), "n"),
+        (lambda: normal_interval(1.2, 10), "accuracy"),
+        (lambda: normal_interval(-0.1, 10), "accuracy"),
+        (lambda: normal_interval(math.nan, 10), "accuracy"),
+        (lambda: normal_interval(math.inf, 10), "accuracy"),
+        (lambda: normal_interval(True, 10), "accuracy"),
+        (lambda: normal_interval("0.5", 10), "accuracy"),
+        (lambda: normal_interval(0.5, 10, level=1.0), "level"),
+        (lambda: normal_interval(0.5, 10, level=0.0), "level"),
+        (lambda: hoeffding_interval(10, level=95), "level"),
+        (lambda: hoeffding_interval(10, level=math.nan), "level"),
+        (lambda: accuracy_interval(0.5, 10, level=1.5), "level"),
+        (lambda: accuracy_interval(0.5, 0), "n"),
+        (lambda: examples_needed(0.0), "half_width"),
+        (lambda: examples_needed(-0.01), "half_width"),
+        (lambda: examples_needed(math.inf), "half_width"),
+        (lambda: examples_needed(math.nan), "half_width"),
+        (lambda: examples_needed(0.01, level=1.0), "level"),
+        (lambda: examples_needed(0.01, accuracy=1.5), "accuracy"),
+    ],
+)
 def test_bad_inputs_raise(call, name):
     with pytest.raises(ValueError, match=rf"^{name} must be"):
         call()

@@ -1,4 +1,5 @@
 """Losses as negative log-likelihoods, against jax.scipy.stats (whose densities we use as they are)."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np

@@ -1,18 +1,25 @@
 """The sigmoid and binary cross-entropy, naive and stable; logistic regression as 2-class softmax."""
+
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from conftest import cli_args
 
-from jaxlin.train import main
 from jaxlin.data import Dataset, prepare_images
 from jaxlin.data.binary import class_pair
 from jaxlin.models import get_model
 from jaxlin.ops.sigmoid import (
-    binary_cross_entropy, log_sigmoid, naive_sigmoid, sigmoid, sigmoid_binary_cross_entropy, softplus)
-from conftest import cli_args
+    binary_cross_entropy,
+    log_sigmoid,
+    naive_sigmoid,
+    sigmoid,
+    sigmoid_binary_cross_entropy,
+    softplus,
+)
+from jaxlin.train import main
 
 logistic, softmax = get_model("logistic"), get_model("softmax")
 Z = jnp.array([-1e4, -100.0, -20.0, -1.0, 0.0, 1e-3, 1.0, 20.0, 100.0, 1e4])
@@ -43,8 +50,9 @@ class TestSigmoid(chex.TestCase):
     def test_the_books_form_agrees_where_it_is_finite_and_gives_inf_where_it_saturates(self):
         y = (jnp.arange(Z.size) % 2).astype(jnp.float32)
         middle = slice(3, 7)
-        np.testing.assert_allclose(binary_cross_entropy(naive_sigmoid(Z), y)[middle],
-                                   sigmoid_binary_cross_entropy(Z, y)[middle], rtol=1e-5)
+        np.testing.assert_allclose(
+            binary_cross_entropy(naive_sigmoid(Z), y)[middle], sigmoid_binary_cross_entropy(Z, y)[middle], rtol=1e-5
+        )
         with np.errstate(all="ignore"):
             assert not np.isfinite(binary_cross_entropy(naive_sigmoid(jnp.float32(1e4)), jnp.float32(0)))
 
@@ -69,8 +77,13 @@ def test_logistic_regression_is_softmax_regression_with_two_classes(impl):
 def test_class_pair_keeps_two_classes_and_relabels_them():
     images = jnp.arange(8 * 28 * 28, dtype=jnp.uint32).reshape(8, 28, 28).astype(jnp.uint8)
     labels = jnp.array([0, 6, 3, 6, 0, 1, 6, 9])
-    data = Dataset(train=(images, labels), test=(images[:3], labels[:3]), prepare=prepare_images,
-                   label_names=tuple(f"c{i}" for i in range(10)), source="toy")
+    data = Dataset(
+        train=(images, labels),
+        test=(images[:3], labels[:3]),
+        prepare=prepare_images,
+        label_names=tuple(f"c{i}" for i in range(10)),
+        source="toy",
+    )
     pair = class_pair(data, (0, 6))
     np.testing.assert_array_equal(pair.train[1], [0, 1, 1, 0, 1])
     np.testing.assert_array_equal(pair.train[0], images[jnp.array([0, 1, 3, 4, 6])])

@@ -1,4 +1,5 @@
 """The model registry and interface, the frozen config, and a new model added from outside."""
+
 import dataclasses
 import json
 
@@ -38,18 +39,40 @@ def test_config_is_the_book_settings_overridden_and_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.lr = (1.0,)
     assert "epochs" not in config.identity() and "output_dir" not in config.identity()
-    assert set(config.identity()) == {"model", "impl", "optimizer", "lr", "seed", "batch_size", "data_seed",
-                                      "weight_decay", "degree", "validation", "early_stopping", "kfold", "tol",
-                                      "max_iter", "shift", "shift_strength", "beta_clip"}
+    assert set(config.identity()) == {
+        "model",
+        "impl",
+        "optimizer",
+        "lr",
+        "seed",
+        "batch_size",
+        "data_seed",
+        "weight_decay",
+        "degree",
+        "validation",
+        "early_stopping",
+        "kfold",
+        "tol",
+        "max_iter",
+        "shift",
+        "shift_strength",
+        "beta_clip",
+    }
     json.dumps(config.to_json(), allow_nan=False)
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"lr": 0.0}, "learning rate must be a positive"), ({"batch_size": 0}, "batch_size must be a positive"),
-    ({"impl": "fast"}, "impl must be one of"), ({"optimizer": "adamm"}, "Unknown optimizer"),
-    ({"seed": 1.5}, "seed must be an integer"), ({"colour": "red"}, "Unknown setting"),
-    ({"lr": [0.1, 0.2], "resume": True, "output_dir": "x"}, "a sweep"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"lr": 0.0}, "learning rate must be a positive"),
+        ({"batch_size": 0}, "batch_size must be a positive"),
+        ({"impl": "fast"}, "impl must be one of"),
+        ({"optimizer": "adamm"}, "Unknown optimizer"),
+        ({"seed": 1.5}, "seed must be an integer"),
+        ({"colour": "red"}, "Unknown setting"),
+        ({"lr": [0.1, 0.2], "resume": True, "output_dir": "x"}, "a sweep"),
+    ],
+)
 def test_bad_settings_are_refused(options, message):
     with pytest.raises(ValueError, match=message):
         jaxlin.make_config("softmax", **options)
@@ -71,8 +94,26 @@ def test_a_new_model_trains_through_the_command_and_the_sweep(toy_registered, tm
     assert final["w_error"] < 0.1 and final["b_error"] < 0.2, final
     assert (tmp_path / "one" / "curves.png").is_file() and not (tmp_path / "one" / "predictions.png").exists()
 
-    assert main(["--model", "toy", "--impl", "scratch", "--lr", "0.05,0.1", "--seeds", "0,1", "--epochs", "3",
-                 "--output-dir", str(tmp_path / "sweep"), "--no-compile-cache"]) == 0
+    assert (
+        main(
+            [
+                "--model",
+                "toy",
+                "--impl",
+                "scratch",
+                "--lr",
+                "0.05,0.1",
+                "--seeds",
+                "0,1",
+                "--epochs",
+                "3",
+                "--output-dir",
+                str(tmp_path / "sweep"),
+                "--no-compile-cache",
+            ]
+        )
+        == 0
+    )
     runs = json.loads((tmp_path / "sweep" / "metrics.json").read_text())["runs"]
     assert len(runs) == 4 and all(len(r["history"]["test_loss"]) == 3 for r in runs)
 
@@ -82,8 +123,9 @@ def test_a_new_model_sweep_equals_its_separate_runs(toy_registered):
     pairs, result = jaxlin.sweep_model(config)
     for m, pair in enumerate(pairs):
         single = jaxlin.train_model(dataclasses.replace(config, lr=(pair["lr"],), seed=(pair["seed"],)))
-        for a, b in zip(jax.tree_util.tree_leaves(jaxlin.unstack(result.params, m)),
-                        jax.tree_util.tree_leaves(single.params)):
+        for a, b in zip(
+            jax.tree_util.tree_leaves(jaxlin.unstack(result.params, m)), jax.tree_util.tree_leaves(single.params)
+        ):
             assert abs(float((a - b).max())) < 1e-5
 
 

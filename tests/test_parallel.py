@@ -1,5 +1,6 @@
 """Data parallel training across 4 CPU devices (forced with XLA_FLAGS in a subprocess) matches the
 single-device run, keeps the parameters on all 4 devices, and all-reduces the gradients."""
+
 import json
 import os
 import subprocess
@@ -14,8 +15,9 @@ from jaxlin.engine import parallel
 
 def test_sharded_training_matches_single_device():
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
-    done = subprocess.run([sys.executable, str(Path(__file__).with_name("parallel_check.py"))],
-                          capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("parallel_check.py"))], capture_output=True, text=True, env=env
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["max_param_diff"] < 1e-5

@@ -1,5 +1,6 @@
 """Progress: a line per epoch for short runs, a tqdm bar (terminal) or ~20 lines (file) for long
 ones, and live curves that record every epoch."""
+
 import io
 
 import jaxlin

@@ -1,5 +1,6 @@
 """What jaxlin guarantees: no run loses its own or another's results, every bad input ends in one
 clear paragraph (exit 1 or 2, no traceback), and a wrong value is refused where data enter."""
+
 import json
 import os
 import shutil
@@ -11,13 +12,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import cli_args
 
 import jaxlin
 from jaxlin.cli import loops
 from jaxlin.data import DataError, load_fashion_mnist, write_idx
 from jaxlin.train import main
-
-from conftest import cli_args
 
 TIMEOUT = 120  # seconds, for every process a test starts
 
@@ -39,11 +39,18 @@ def _fails_cleanly(capsys, argv, code, *phrases):
 
 
 def _train(*args, cwd, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "jaxlin.train", "--no-plots", "--no-compile-cache", *args],
-                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "jaxlin.train", "--no-plots", "--no-compile-cache", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 # Results are never lost ------------------------------------------------------------------------
+
 
 def test_two_runs_started_together_get_a_folder_each(tmp_path):
     runs = [_train("--model", "linreg", "--lr", lr, cwd=tmp_path) for lr in ("0.03", "0.05")]
@@ -104,18 +111,23 @@ def test_a_full_disk_is_one_message(tmp_path, capsys, monkeypatch):
         raise OSError(28, "No space left on device", str(tmp_path / "run" / "checkpoint.npz"))
 
     monkeypatch.setattr(loops, "save_state", no_space)
-    _fails_cleanly(capsys, ["--model", "linreg", "--no-compile-cache", "--output-dir", str(tmp_path / "run")], 1,
-                   "No space left on device", "checkpoint.npz")
+    _fails_cleanly(
+        capsys,
+        ["--model", "linreg", "--no-compile-cache", "--output-dir", str(tmp_path / "run")],
+        1,
+        "No space left on device",
+        "checkpoint.npz",
+    )
 
 
 # Wrong values are refused where data enter -----------------------------------------------------
+
 
 @pytest.mark.parametrize("bad_label", [-1, 10])
 def test_labels_out_of_range_are_refused_before_training(bad_label):
     images = jnp.zeros((8, 28, 28), jnp.uint8)
     labels = jnp.arange(8, dtype=jnp.int32).at[3].set(bad_label)
-    data = jaxlin.Dataset(train=(images, labels), test=(images, labels % 10),
-                          prepare=jaxlin.data.prepare_images)
+    data = jaxlin.Dataset(train=(images, labels), test=(images, labels % 10), prepare=jaxlin.data.prepare_images)
     with pytest.raises(ValueError, match=f"train labels holds a label of {bad_label}; the labels must be 0 to 9"):
         jaxlin.train_model(jaxlin.make_config("softmax", epochs=1, batch_size=4), data)
 
@@ -125,8 +137,16 @@ def test_non_finite_inputs_are_refused_not_reported_as_divergence():
     X = X.at[4, 1].set(jnp.nan)
     loss = jaxlin.get_model("linreg").LOSSES["concise"]
     with pytest.raises(ValueError, match=r"data\[0\] holds 1 NaN or infinite value"):
-        jaxlin.fit(jaxlin.init_affine(jax.random.key(1), 2, 1), loss, jaxlin.sgd(0.1), (X, y),
-                   key=jax.random.key(2), batch_size=5, num_epochs=1, has_aux=True)
+        jaxlin.fit(
+            jaxlin.init_affine(jax.random.key(1), 2, 1),
+            loss,
+            jaxlin.sgd(0.1),
+            (X, y),
+            key=jax.random.key(2),
+            batch_size=5,
+            num_epochs=1,
+            has_aux=True,
+        )
     with pytest.raises(ValueError, match="NaN or infinite"):
         jaxlin.train_model(jaxlin.make_config("linreg"), jaxlin.Dataset(train=(X, y)))
 
@@ -143,14 +163,21 @@ def test_swapped_train_and_test_files_are_refused(real_source, tmp_path):
 
 def test_resume_on_other_data_is_refused(tmp_path, capsys):
     from conftest import write_tiny_fashion_mnist
+
     a, b = write_tiny_fashion_mnist(tmp_path / "a", seed=0), write_tiny_fashion_mnist(tmp_path / "b", seed=1)
     out = tmp_path / "run"
     assert main(cli_args(a, tmp_path, out, "--epochs", "1")) == 0
-    _fails_cleanly(capsys, cli_args(b, tmp_path, out, "--epochs", "2", "--resume"), 1,
-                   "Cannot resume", "was made with data fashion_mnist/custom-")
+    _fails_cleanly(
+        capsys,
+        cli_args(b, tmp_path, out, "--epochs", "2", "--resume"),
+        1,
+        "Cannot resume",
+        "was made with data fashion_mnist/custom-",
+    )
 
 
 # Bad files and options: one paragraph, never a traceback ----------------------------------------
+
 
 @pytest.mark.parametrize("size", [0, 7])
 def test_a_tiny_gzip_file(tiny_source, tmp_path, size):
@@ -171,14 +198,18 @@ def _shard(folder, split):
     return next(folder.rglob(f"*-{split}.array_record-*"))
 
 
-@pytest.mark.parametrize("damage", [
-    lambda f: _shard(f, "train").unlink(),
-    lambda f: _shard(f, "train").write_bytes(_shard(f, "train").read_bytes()[:100]),
-    lambda f: _shard(f, "train").write_bytes(bytes(_shard(f, "train").stat().st_size)),
-    lambda f: next(f.rglob("dataset_info.json")).write_text(""),
-    lambda f: next(f.rglob("dataset_info.json")).write_text("{garbage"),
-    lambda f: next(f.rglob("dataset_info.json")).unlink(),
-], ids=["deleted-shard", "truncated-shard", "zeroed-shard", "empty-info", "garbage-info", "deleted-info"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda f: _shard(f, "train").unlink(),
+        lambda f: _shard(f, "train").write_bytes(_shard(f, "train").read_bytes()[:100]),
+        lambda f: _shard(f, "train").write_bytes(bytes(_shard(f, "train").stat().st_size)),
+        lambda f: next(f.rglob("dataset_info.json")).write_text(""),
+        lambda f: next(f.rglob("dataset_info.json")).write_text("{garbage"),
+        lambda f: next(f.rglob("dataset_info.json")).unlink(),
+    ],
+    ids=["deleted-shard", "truncated-shard", "zeroed-shard", "empty-info", "garbage-info", "deleted-info"],
+)
 def test_a_damaged_prepared_copy_is_prepared_again(tiny_source, tmp_path, damage, capsys):
     tfds_dir = tmp_path / "tfds"
     before = load_fashion_mnist("train", source_dir=tiny_source, data_dir=tfds_dir)
@@ -202,10 +233,14 @@ def test_a_failed_first_preparation_is_not_taken_for_damage(tiny_source, tmp_pat
 
 
 def test_two_first_preparations_at_once_both_succeed(tiny_source, tmp_path):
-    code = (f"import jaxlin; print(len(jaxlin.load_fashion_mnist('test', source_dir={str(tiny_source)!r}, "
-            f"data_dir={str(tmp_path / 'tfds')!r})[1]))")
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
+    code = (
+        f"import jaxlin; print(len(jaxlin.load_fashion_mnist('test', source_dir={str(tiny_source)!r}, "
+        f"data_dir={str(tmp_path / 'tfds')!r})[1]))"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     for proc in procs:
         out, err = proc.communicate(timeout=TIMEOUT)
         assert proc.returncode == 0 and out.strip() == "20", err
@@ -217,8 +252,10 @@ def test_first_preparation_is_one_clean_line_and_cleans_a_killed_one(tiny_source
     config_dir = next(stale.iterdir())
     shutil.rmtree(config_dir)
     (config_dir / "incomplete.ABC123_1.0.0").mkdir(parents=True)  # as a SIGKILL halfway leaves it
-    code = (f"import jaxlin; jaxlin.load_fashion_mnist('test', source_dir={str(tiny_source)!r}, "
-            f"data_dir={str(tmp_path / 'tfds')!r})")
+    code = (
+        f"import jaxlin; jaxlin.load_fashion_mnist('test', source_dir={str(tiny_source)!r}, "
+        f"data_dir={str(tmp_path / 'tfds')!r})"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT)
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith("jaxlin: preparing Fashion-MNIST (custom-") and " done in " in done.stderr
@@ -226,16 +263,19 @@ def test_first_preparation_is_one_clean_line_and_cleans_a_killed_one(tiny_source
     assert not list(config_dir.glob("incomplete.*"))
 
 
-@pytest.mark.parametrize("edit, phrase", [
-    (lambda a: a.pop("__meta__"), "no readable metadata"),
-    (lambda a: a.update(__meta__=np.frombuffer(b"{not json", np.uint8)), "no readable metadata"),
-    (lambda a: a.update(__meta__=np.frombuffer(b"[1, 2]", np.uint8)), "metadata of the wrong form"),
-    (lambda a: a.update(__meta__=np.frombuffer(b'{"epoch": 1}', np.uint8)), "not written by this version"),
-    (lambda a: a.pop("epoch"), "has no epoch"),
-    (lambda a: a.update(epoch=np.array("one")), "epoch is <U3[], expected int32[]"),
-    (lambda a: a.update(epoch=np.array(-5, np.int32)), "is inconsistent"),
-    (lambda a: a.update(epoch=np.array(2, np.int32)), "is inconsistent"),
-])
+@pytest.mark.parametrize(
+    "edit, phrase",
+    [
+        (lambda a: a.pop("__meta__"), "no readable metadata"),
+        (lambda a: a.update(__meta__=np.frombuffer(b"{not json", np.uint8)), "no readable metadata"),
+        (lambda a: a.update(__meta__=np.frombuffer(b"[1, 2]", np.uint8)), "metadata of the wrong form"),
+        (lambda a: a.update(__meta__=np.frombuffer(b'{"epoch": 1}', np.uint8)), "not written by this version"),
+        (lambda a: a.pop("epoch"), "has no epoch"),
+        (lambda a: a.update(epoch=np.array("one")), "epoch is <U3[], expected int32[]"),
+        (lambda a: a.update(epoch=np.array(-5, np.int32)), "is inconsistent"),
+        (lambda a: a.update(epoch=np.array(2, np.int32)), "is inconsistent"),
+    ],
+)
 def test_a_malformed_checkpoint_is_refused_and_left_untouched(tiny_source, tmp_path, capsys, edit, phrase):
     out = tmp_path / "run"
     assert main(cli_args(tiny_source, tmp_path, out, "--epochs", "1")) == 0
@@ -246,43 +286,56 @@ def test_a_malformed_checkpoint_is_refused_and_left_untouched(tiny_source, tmp_p
     np.savez(path, **arrays)
     before = path.read_bytes()
     capsys.readouterr()
-    _fails_cleanly(capsys, cli_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume"), 1,
-                   "Cannot resume", phrase)
+    _fails_cleanly(
+        capsys, cli_args(tiny_source, tmp_path, out, "--epochs", "3", "--resume"), 1, "Cannot resume", phrase
+    )
     assert path.read_bytes() == before
 
 
 def test_resume_without_a_checkpoint_says_so_before_loading_data(tmp_path, capsys):
     (tmp_path / "run").mkdir()
-    err = _fails_cleanly(capsys, ["--resume", "--output-dir", str(tmp_path / "run"), "--data-dir",
-                                  str(tmp_path / "nowhere")], 1, "holds no checkpoint.npz")
+    err = _fails_cleanly(
+        capsys,
+        ["--resume", "--output-dir", str(tmp_path / "run"), "--data-dir", str(tmp_path / "nowhere")],
+        1,
+        "holds no checkpoint.npz",
+    )
     assert "nowhere" not in err
     _fails_cleanly(capsys, ["--resume", "--output-dir", str(tmp_path / "missing")], 1, "does not exist")
     assert not (tmp_path / "missing").exists()
 
 
-@pytest.mark.parametrize("argv, phrase", [
-    (["--lr", "inf"], "learning rate must be a positive, finite number"),
-    (["--lr", "inf,0.1"], "learning rate must be a positive, finite number"),
-    (["--lr", "nan"], "--lr: must be positive, got nan"),
-    (["--seed", "99999999999999999999999"], "seed must be from 0 to 4294967295"),
-    (["--seed", "-1"], "seed must be from 0 to 4294967295"),
-    (["--batch-size", "2147483648"], "batch_size must be below 2147483648"),
-    (["--seeds", "0,x"], "--seeds: 'x' is not a valid int"),
-    (["--seeds", "0,0"], "seed repeats 0"),
-    (["--lr", "0.1,0.1"], "lr repeats 0.1"),
-    (["--epochs", "2147483648"], "epochs must be below 2147483648"),
-])
+@pytest.mark.parametrize(
+    "argv, phrase",
+    [
+        (["--lr", "inf"], "learning rate must be a positive, finite number"),
+        (["--lr", "inf,0.1"], "learning rate must be a positive, finite number"),
+        (["--lr", "nan"], "--lr: must be positive, got nan"),
+        (["--seed", "99999999999999999999999"], "seed must be from 0 to 4294967295"),
+        (["--seed", "-1"], "seed must be from 0 to 4294967295"),
+        (["--batch-size", "2147483648"], "batch_size must be below 2147483648"),
+        (["--seeds", "0,x"], "--seeds: 'x' is not a valid int"),
+        (["--seeds", "0,0"], "seed repeats 0"),
+        (["--lr", "0.1,0.1"], "lr repeats 0.1"),
+        (["--epochs", "2147483648"], "epochs must be below 2147483648"),
+    ],
+)
 def test_options_that_parse_but_cannot_run_exit_2(capsys, argv, phrase):
     _fails_cleanly(capsys, ["--model", "linreg", *argv], 2, phrase)
 
 
 def test_a_tfds_dir_that_is_a_file(tiny_source, tmp_path, capsys):
     (tmp_path / "file").write_text("x")
-    _fails_cleanly(capsys, ["--data-dir", str(tiny_source), "--tfds-dir", str(tmp_path / "file"),
-                            "--output-dir", str(tmp_path / "run")], 1, "is a file; pass a folder as --tfds-dir")
+    _fails_cleanly(
+        capsys,
+        ["--data-dir", str(tiny_source), "--tfds-dir", str(tmp_path / "file"), "--output-dir", str(tmp_path / "run")],
+        1,
+        "is a file; pass a folder as --tfds-dir",
+    )
 
 
 # Messages that say what happened ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("lrs", ["0.5", "0.1,0.5"])
 def test_ctrl_c_before_any_checkpoint_does_not_suggest_resume(tiny_source, tmp_path, capsys, monkeypatch, lrs):
@@ -299,8 +352,23 @@ def test_ctrl_c_before_any_checkpoint_does_not_suggest_resume(tiny_source, tmp_p
 
 def test_a_diverged_sweep_model_is_shown_and_metrics_json_stays_strict(tmp_path, capsys):
     out = tmp_path / "sweep"
-    assert main(["--model", "linreg", "--lr", "0.03,80", "--epochs", "5", "--no-plots", "--no-compile-cache",
-                 "--output-dir", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--model",
+                "linreg",
+                "--lr",
+                "0.03,80",
+                "--epochs",
+                "5",
+                "--no-plots",
+                "--no-compile-cache",
+                "--output-dir",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "1 diverged" in capsys.readouterr().out
     text = (out / "metrics.json").read_text()
 
@@ -313,24 +381,69 @@ def test_a_diverged_sweep_model_is_shown_and_metrics_json_stays_strict(tmp_path,
 
 def test_linreg_runs_by_default_on_a_host_with_4_devices(tmp_path):
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
-    done = subprocess.run([sys.executable, "-m", "jaxlin.train", "--model", "linreg", "--no-plots",
-                           "--no-compile-cache", "--output-dir", str(tmp_path / "run")],
-                          capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jaxlin.train",
+            "--model",
+            "linreg",
+            "--no-plots",
+            "--no-compile-cache",
+            "--output-dir",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=TIMEOUT,
+    )
     assert done.returncode == 0, done.stderr
     assert "on 2 cpu device(s)" in done.stdout  # batch 10: the most devices that split it evenly
 
 
 # Found by an adversarial pass ------------------------------------------------------------------
 
+
 def test_debug_nans_in_a_sweep_and_a_sweep_that_all_diverges(tmp_path, capsys):
-    _fails_cleanly(capsys, ["--model", "linreg", "--lr", "0.03,80", "--epochs", "5", "--debug-nans", "--no-plots",
-                            "--no-compile-cache", "--output-dir", str(tmp_path / "a")], 1,
-                   "--debug-nans stopped at the first NaN")
+    _fails_cleanly(
+        capsys,
+        [
+            "--model",
+            "linreg",
+            "--lr",
+            "0.03,80",
+            "--epochs",
+            "5",
+            "--debug-nans",
+            "--no-plots",
+            "--no-compile-cache",
+            "--output-dir",
+            str(tmp_path / "a"),
+        ],
+        1,
+        "--debug-nans stopped at the first NaN",
+    )
     import jax
+
     jax.config.update("jax_debug_nans", False)
-    _fails_cleanly(capsys, ["--model", "linreg", "--lr", "80,100", "--epochs", "3", "--no-plots",
-                            "--no-compile-cache", "--output-dir", str(tmp_path / "b")], 1,
-                   "Every model of the sweep diverged")
+    _fails_cleanly(
+        capsys,
+        [
+            "--model",
+            "linreg",
+            "--lr",
+            "80,100",
+            "--epochs",
+            "3",
+            "--no-plots",
+            "--no-compile-cache",
+            "--output-dir",
+            str(tmp_path / "b"),
+        ],
+        1,
+        "Every model of the sweep diverged",
+    )
     assert (tmp_path / "b" / "metrics.json").is_file()
 
 
@@ -346,13 +459,19 @@ def _with_meta(arrays, **changes):
     arrays["__meta__"] = np.frombuffer(json.dumps({**meta, **changes}).encode(), np.uint8)
 
 
-@pytest.mark.parametrize("edit, phrase", [
-    (lambda a: a.update({"opt_state.hyperparams['learning_rate']": np.float32(0.5)}),
-     "holds learning_rate 0.5 in its optimizer state, not the configured 0.03"),
-    (lambda a: a.update({"params['w']": np.full_like(a["params['w']"], np.nan)}), "NaN or infinite"),
-    (lambda a: _with_meta(a, history={}), "is inconsistent"),
-    (lambda a: _with_meta(a, history={"loss": ["x", "y"], "full_loss": [1.0, 2.0]}), "is inconsistent"),
-], ids=["other-lr", "nan-params", "empty-history", "text-history"])
+@pytest.mark.parametrize(
+    "edit, phrase",
+    [
+        (
+            lambda a: a.update({"opt_state.hyperparams['learning_rate']": np.float32(0.5)}),
+            "holds learning_rate 0.5 in its optimizer state, not the configured 0.03",
+        ),
+        (lambda a: a.update({"params['w']": np.full_like(a["params['w']"], np.nan)}), "NaN or infinite"),
+        (lambda a: _with_meta(a, history={}), "is inconsistent"),
+        (lambda a: _with_meta(a, history={"loss": ["x", "y"], "full_loss": [1.0, 2.0]}), "is inconsistent"),
+    ],
+    ids=["other-lr", "nan-params", "empty-history", "text-history"],
+)
 def test_a_checkpoint_whose_contents_do_not_fit_is_refused(tmp_path, capsys, edit, phrase):
     out = tmp_path / "run"
     linreg = ["--model", "linreg", "--no-plots", "--no-compile-cache", "--output-dir", str(out)]
@@ -370,46 +489,74 @@ def test_resume_with_fewer_epochs_than_done_is_refused(tmp_path, capsys):
 
 
 def test_a_finished_sweep_folder_is_refused_without_suggesting_resume(tmp_path, capsys):
-    sweep = ["--model", "linreg", "--lr", "0.01,0.03", "--no-plots", "--no-compile-cache",
-             "--output-dir", str(tmp_path / "sweep")]
+    sweep = [
+        "--model",
+        "linreg",
+        "--lr",
+        "0.01,0.03",
+        "--no-plots",
+        "--no-compile-cache",
+        "--output-dir",
+        str(tmp_path / "sweep"),
+    ]
     assert main(sweep) == 0
     capsys.readouterr()
     err = _fails_cleanly(capsys, sweep, 1, "already holds a run")
     assert "--resume" not in err
 
 
-@pytest.mark.parametrize("argv, phrase", [
-    (["--lr", "1e-50"], "out of float32's range"),
-    (["--lr", "1e39"], "out of float32's range"),
-    (["--output-dir", ""], "--output-dir: is empty"),
-    (["--seed", "5", "--seeds", "0,1"], "give --seed or --seeds, not both"),
-])
+@pytest.mark.parametrize(
+    "argv, phrase",
+    [
+        (["--lr", "1e-50"], "out of float32's range"),
+        (["--lr", "1e39"], "out of float32's range"),
+        (["--output-dir", ""], "--output-dir: is empty"),
+        (["--seed", "5", "--seeds", "0,1"], "give --seed or --seeds, not both"),
+    ],
+)
 def test_more_options_that_cannot_run_exit_2(capsys, argv, phrase):
     _fails_cleanly(capsys, ["--model", "linreg", *argv], 2, phrase)
 
 
 def test_devices_that_do_not_fit_leave_no_folder(tmp_path, capsys):
-    _fails_cleanly(capsys, ["--model", "linreg", "--devices", "8", "--output-dir", str(tmp_path / "run")], 1,
-                   "Asked for 8 devices")
+    _fails_cleanly(
+        capsys, ["--model", "linreg", "--devices", "8", "--output-dir", str(tmp_path / "run")], 1, "Asked for 8 devices"
+    )
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("model, data, phrase", [
-    ("softmax", jaxlin.Dataset(train=(jnp.zeros((8, 28, 28), jnp.uint8), jnp.zeros(8, jnp.int32))),
-     "needs a test split"),
-    ("softmax", jaxlin.Dataset(train=(jnp.zeros((8, 32, 32)), jnp.zeros(8, jnp.int32)),
-                               test=(jnp.zeros((8, 32, 32)), jnp.zeros(8, jnp.int32))), r"images \[n, 28, 28\]"),
-    ("linreg", jaxlin.Dataset(train=(jnp.zeros((8, 3)), jnp.zeros(8))), r"X \[n, 2\] and y \[n\]"),
-])
+@pytest.mark.parametrize(
+    "model, data, phrase",
+    [
+        (
+            "softmax",
+            jaxlin.Dataset(train=(jnp.zeros((8, 28, 28), jnp.uint8), jnp.zeros(8, jnp.int32))),
+            "needs a test split",
+        ),
+        (
+            "softmax",
+            jaxlin.Dataset(
+                train=(jnp.zeros((8, 32, 32)), jnp.zeros(8, jnp.int32)),
+                test=(jnp.zeros((8, 32, 32)), jnp.zeros(8, jnp.int32)),
+            ),
+            r"images \[n, 28, 28\]",
+        ),
+        ("linreg", jaxlin.Dataset(train=(jnp.zeros((8, 3)), jnp.zeros(8))), r"X \[n, 2\] and y \[n\]"),
+    ],
+)
 def test_data_of_the_wrong_shape_are_refused(model, data, phrase):
     with pytest.raises(ValueError, match=phrase):
         jaxlin.train_model(jaxlin.make_config(model, epochs=1, batch_size=4), data)
 
 
-@pytest.mark.parametrize("options, phrase", [
-    ({"lr": True}, "learning rate must be a positive number"), ({"resume": "no"}, "resume must be True or False"),
-    ({"lr": []}, "lr is an empty list"),
-])
+@pytest.mark.parametrize(
+    "options, phrase",
+    [
+        ({"lr": True}, "learning rate must be a positive number"),
+        ({"resume": "no"}, "resume must be True or False"),
+        ({"lr": []}, "lr is an empty list"),
+    ],
+)
 def test_make_config_refuses_values_of_the_wrong_kind(options, phrase):
     with pytest.raises(ValueError, match=phrase):
         jaxlin.make_config("linreg", **options)

@@ -1,17 +1,16 @@
 """Checkpoints every epoch, --resume, interruption, refusals, determinism, --debug-nans."""
+
 import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-
-from jaxlin.engine import checkpoint
+from conftest import cli_args
 
 from jaxlin.cli import loops
+from jaxlin.engine import checkpoint
 from jaxlin.train import main
-
-from conftest import cli_args
 
 
 def _same_params(a, b):
@@ -106,8 +105,21 @@ def test_two_runs_with_one_seed_are_identical(tiny_source, tmp_path):
 
 @pytest.mark.parametrize("debug_nans", [False, True])
 def test_divergence_stops_with_the_epoch(tmp_path, debug_nans):
-    argv = [sys.executable, "-m", "jaxlin.train", "--model", "linreg", "--lr", "80", "--epochs", "10",
-            "--no-plots", "--no-compile-cache", "--output-dir", str(tmp_path)]
+    argv = [
+        sys.executable,
+        "-m",
+        "jaxlin.train",
+        "--model",
+        "linreg",
+        "--lr",
+        "80",
+        "--epochs",
+        "10",
+        "--no-plots",
+        "--no-compile-cache",
+        "--output-dir",
+        str(tmp_path),
+    ]
     done = subprocess.run(argv + (["--debug-nans"] if debug_nans else []), capture_output=True, text=True)
     assert done.returncode == 1
     if debug_nans:

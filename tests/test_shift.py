@@ -1,19 +1,25 @@
 """Distribution shift: importance weights, the label-shift estimator, the shifted data, the command."""
+
 import json
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import cli_args, write_tiny_fashion_mnist
 
-from jaxlin.experiments.config import make_config
 from jaxlin.data import Dataset, prepare_images
 from jaxlin.data.shift import covariate_shift, ink, label_shift
+from jaxlin.experiments.config import make_config
 from jaxlin.ops.shift_correction import (
-    confusion_matrix, effective_sample_size, estimate_label_shift, importance_weights, label_distribution,
-    label_shift_weights)
+    confusion_matrix,
+    effective_sample_size,
+    estimate_label_shift,
+    importance_weights,
+    label_distribution,
+    label_shift_weights,
+)
 from jaxlin.train import main
-from conftest import cli_args, write_tiny_fashion_mnist
 
 NAMES = tuple(f"class {k}" for k in range(10))
 
@@ -36,11 +42,15 @@ def test_the_confusion_matrix_and_label_distribution_against_numpy():
     expected = np.zeros((4, 4))
     for p, y in zip(predicted, labels):
         expected[p, y] += 1
-    np.testing.assert_allclose(confusion_matrix(jnp.asarray(predicted), jnp.asarray(labels), 4),
-                               expected / expected.sum(0), rtol=1e-6)
+    np.testing.assert_allclose(
+        confusion_matrix(jnp.asarray(predicted), jnp.asarray(labels), 4), expected / expected.sum(0), rtol=1e-6
+    )
     np.testing.assert_allclose(label_distribution(jnp.asarray(labels), 4), np.bincount(labels) / 500, rtol=1e-6)
-    np.testing.assert_allclose(label_shift_weights(jnp.array([0, 2]), jnp.array([0.5, 0.2, 0.3]),
-                                                   jnp.array([0.25, 0.5, 0.25])), [2.0, 1.2], rtol=1e-6)
+    np.testing.assert_allclose(
+        label_shift_weights(jnp.array([0, 2]), jnp.array([0.5, 0.2, 0.3]), jnp.array([0.25, 0.5, 0.25])),
+        [2.0, 1.2],
+        rtol=1e-6,
+    )
 
 
 def test_the_estimator_recovers_a_known_label_distribution():
@@ -49,8 +59,9 @@ def test_the_estimator_recovers_a_known_label_distribution():
     k, n = 5, 200_000
     C = 0.6 * np.eye(k) + 0.4 * rng.dirichlet(np.ones(k), k).T  # columns: P(ŷ | y)
     q = np.array([0.5, 0.05, 0.2, 0.0, 0.25])
-    np.testing.assert_allclose(estimate_label_shift(jnp.asarray(C, jnp.float32), jnp.asarray(C @ q, jnp.float32)),
-                               q, atol=1e-5)  # exactly, when μ is exact
+    np.testing.assert_allclose(
+        estimate_label_shift(jnp.asarray(C, jnp.float32), jnp.asarray(C @ q, jnp.float32)), q, atol=1e-5
+    )  # exactly, when μ is exact
     labels = rng.choice(k, n, p=q)
     predicted = np.array([rng.choice(k, p=C[:, y]) for y in labels[:20_000]])
     mu = np.bincount(predicted, minlength=k) / len(predicted)
@@ -104,11 +115,14 @@ def test_label_shift_moves_the_labels_to_q():
     assert drawn.label_distribution.sum() == pytest.approx(1) and "label shift" in drawn.description
 
 
-@pytest.mark.parametrize("q, message", [
-    ([1.0] * 9, "must be 10 non-negative numbers"),
-    ([np.nan] + [0.1] * 9, "must be 10 non-negative numbers"),
-    ([0.0] * 10, "must be 10 non-negative numbers"),
-])
+@pytest.mark.parametrize(
+    "q, message",
+    [
+        ([1.0] * 9, "must be 10 non-negative numbers"),
+        ([np.nan] + [0.1] * 9, "must be 10 non-negative numbers"),
+        ([0.0] * 10, "must be 10 non-negative numbers"),
+    ],
+)
 def test_a_bad_q_is_refused(q, message):
     with pytest.raises(ValueError, match=message):
         label_shift(toy_images(200, 100), jax.random.key(0), q=q)
@@ -116,8 +130,9 @@ def test_a_bad_q_is_refused(q, message):
 
 def test_a_target_left_empty_is_a_clear_error():
     data = toy_images(200, 100)
-    data = Dataset(train=(data.train[0], jnp.zeros(200, jnp.int32)), test=data.test, prepare=prepare_images,
-                   label_names=NAMES)
+    data = Dataset(
+        train=(data.train[0], jnp.zeros(200, jnp.int32)), test=data.test, prepare=prepare_images, label_names=NAMES
+    )
     with pytest.raises(ValueError, match="The target set of the label shift is empty"):
         label_shift(data, jax.random.key(0), q=[0.0] * 9 + [1.0])
 
@@ -137,11 +152,14 @@ def shift_args(source, tmp_path, out, *extra):
     return args
 
 
-@pytest.mark.parametrize("kind, extra", [
-    ("covariate", ["--beta-clip", "5", "--shift-strength", "1", "--optimizer", "sgd", "--epochs", "2"]),
-    ("label", ["--max-iter", "30"]),
-    ("covariate", ["--optimizer", "lbfgs", "--max-iter", "5", "--beta-clip", "1e-30"]),
-])
+@pytest.mark.parametrize(
+    "kind, extra",
+    [
+        ("covariate", ["--beta-clip", "5", "--shift-strength", "1", "--optimizer", "sgd", "--epochs", "2"]),
+        ("label", ["--max-iter", "30"]),
+        ("covariate", ["--optimizer", "lbfgs", "--max-iter", "5", "--beta-clip", "1e-30"]),
+    ],
+)
 def test_the_command_writes_the_three_accuracies(kind, extra, small_source, tmp_path, capsys):
     out = tmp_path / "out"
     argv = shift_args(small_source, tmp_path, out, "--shift", kind, *extra)
@@ -150,7 +168,9 @@ def test_the_command_writes_the_three_accuracies(kind, extra, small_source, tmp_
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "oracle" in printed and "target accuracy" in printed
-    metrics = json.loads((out / "metrics.json").read_text(), parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
+    metrics = json.loads(
+        (out / "metrics.json").read_text(), parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}")
+    )
     final = metrics["final"]
     assert set(final["target_accuracy"]) >= {"uncorrected", "corrected", "oracle"} and final["kind"] == kind
     config = metrics["config"]
@@ -167,18 +187,21 @@ def test_the_command_writes_the_three_accuracies(kind, extra, small_source, tmp_
         assert config["optimizer"] == "lbfgs" and config["weight_decay"] == [1e-4] and config["max_iter"] == 30
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--shift", "concept"], "invalid choice"),
-    (["--shift", "label", "--beta-clip", "5"], "settings of the covariate shift"),
-    (["--beta-clip", "5"], "settings of the covariate-shift experiment"),
-    (["--shift", "covariate", "--model", "linreg"], "drop --model linreg"),
-    (["--shift", "covariate", "--optimizer", "sgd", "--lr", "0.1,0.2"], "a sweep"),
-    (["--shift", "covariate", "--epochs", "3"], "unless you give --optimizer"),
-    (["--shift", "label", "--validation", "0.1"], "validation"),
-    (["--shift", "covariate", "--beta-clip", "nan"], "must be positive"),
-    (["--shift", "covariate", "--shift-strength", "0"], "must be positive"),
-    (["--shift", "covariate", "--shift-strength", "11"], "at most 10"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--shift", "concept"], "invalid choice"),
+        (["--shift", "label", "--beta-clip", "5"], "settings of the covariate shift"),
+        (["--beta-clip", "5"], "settings of the covariate-shift experiment"),
+        (["--shift", "covariate", "--model", "linreg"], "drop --model linreg"),
+        (["--shift", "covariate", "--optimizer", "sgd", "--lr", "0.1,0.2"], "a sweep"),
+        (["--shift", "covariate", "--epochs", "3"], "unless you give --optimizer"),
+        (["--shift", "label", "--validation", "0.1"], "validation"),
+        (["--shift", "covariate", "--beta-clip", "nan"], "must be positive"),
+        (["--shift", "covariate", "--shift-strength", "0"], "must be positive"),
+        (["--shift", "covariate", "--shift-strength", "11"], "at most 10"),
+    ],
+)
 def test_shift_options_that_do_not_fit_exit_2(extra, message, tiny_source, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(shift_args(tiny_source, tmp_path, tmp_path / "out", *extra))
@@ -187,9 +210,19 @@ def test_shift_options_that_do_not_fit_exit_2(extra, message, tiny_source, tmp_p
 
 
 def test_a_shift_the_data_cannot_hold_exits_1(tiny_source, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("jaxlin.cli.shift.label_shift", lambda data, key: label_shift(
-        Dataset(train=(data.train[0], jnp.zeros_like(data.train[1])), test=data.test, prepare=data.prepare,
-                label_names=data.label_names), key, q=[0.0] * 9 + [1.0]))
+    monkeypatch.setattr(
+        "jaxlin.cli.shift.label_shift",
+        lambda data, key: label_shift(
+            Dataset(
+                train=(data.train[0], jnp.zeros_like(data.train[1])),
+                test=data.test,
+                prepare=data.prepare,
+                label_names=data.label_names,
+            ),
+            key,
+            q=[0.0] * 9 + [1.0],
+        ),
+    )
     assert main(shift_args(tiny_source, tmp_path, tmp_path / "out", "--shift", "label")) == 1
     err = capsys.readouterr().err
     assert "The target set of the label shift is empty" in err and "Traceback" not in err

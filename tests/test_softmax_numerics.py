@@ -1,4 +1,5 @@
 """Softmax, log-softmax, log-sum-exp and the cross-entropies: references, extremes, gradients."""
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -31,12 +32,19 @@ class SoftmaxTest(chex.TestCase):
         for name, case in EXTREME_CASES.items():
             o = jnp.asarray(case, jnp.float32)
             ref = _f64(case)
-            np.testing.assert_allclose(self.variant(jaxlin.softmax)(o), scipy.special.softmax(ref, axis=-1),
-                                       rtol=1e-6, atol=1e-7, err_msg=name)
-            np.testing.assert_allclose(self.variant(jaxlin.logsumexp)(o), scipy.special.logsumexp(ref, axis=-1),
-                                       rtol=1e-6, err_msg=name)
-            np.testing.assert_allclose(self.variant(jaxlin.log_softmax)(o), scipy.special.log_softmax(ref, axis=-1),
-                                       rtol=1e-6, atol=1e-6, err_msg=name)
+            np.testing.assert_allclose(
+                self.variant(jaxlin.softmax)(o), scipy.special.softmax(ref, axis=-1), rtol=1e-6, atol=1e-7, err_msg=name
+            )
+            np.testing.assert_allclose(
+                self.variant(jaxlin.logsumexp)(o), scipy.special.logsumexp(ref, axis=-1), rtol=1e-6, err_msg=name
+            )
+            np.testing.assert_allclose(
+                self.variant(jaxlin.log_softmax)(o),
+                scipy.special.log_softmax(ref, axis=-1),
+                rtol=1e-6,
+                atol=1e-6,
+                err_msg=name,
+            )
             assert np.isfinite(np.asarray(jaxlin.softmax(o))).all(), name
 
     @chex.variants(with_jit=True, without_jit=True)
@@ -63,8 +71,9 @@ class SoftmaxTest(chex.TestCase):
         for fn in (jaxlin.softmax, jaxlin.log_softmax, jaxlin.logsumexp, jaxlin.naive_softmax):
             chex.assert_trees_all_close(jax.vmap(fn)(o), fn(o), rtol=1e-6)
         labels = jnp.arange(16) % 10
-        chex.assert_trees_all_close(jax.vmap(jaxlin.softmax_cross_entropy)(o, labels),
-                                    jaxlin.softmax_cross_entropy(o, labels), rtol=1e-6)
+        chex.assert_trees_all_close(
+            jax.vmap(jaxlin.softmax_cross_entropy)(o, labels), jaxlin.softmax_cross_entropy(o, labels), rtol=1e-6
+        )
 
 
 class CrossEntropyTest(chex.TestCase):
@@ -76,8 +85,9 @@ class CrossEntropyTest(chex.TestCase):
         chex.assert_shape(loss, (32,))
         ref64 = -scipy.special.log_softmax(_f64(o), axis=-1)[np.arange(32), np.asarray(labels)]
         np.testing.assert_allclose(loss, ref64, rtol=1e-5)
-        chex.assert_trees_all_close(loss, optax.softmax_cross_entropy_with_integer_labels(o, labels),
-                                    rtol=1e-5, atol=1e-6)
+        chex.assert_trees_all_close(
+            loss, optax.softmax_cross_entropy_with_integer_labels(o, labels), rtol=1e-5, atol=1e-6
+        )
         scratch = self.variant(jaxlin.cross_entropy)(jaxlin.naive_softmax(o), labels)
         chex.assert_trees_all_close(scratch, loss, rtol=1e-4, atol=1e-5)
 
@@ -130,8 +140,7 @@ def test_evaluate_chunks_equal_one_pass():
     def per_example(p, batch):
         x, labels = batch
         o = jaxlin.batched_affine(p, x)
-        return {"acc": (o.argmax(-1) == labels).astype(jnp.float32),
-                "loss": jaxlin.softmax_cross_entropy(o, labels)}
+        return {"acc": (o.argmax(-1) == labels).astype(jnp.float32), "loss": jaxlin.softmax_cross_entropy(o, labels)}
 
     chunked = jax.jit(lambda p: jaxlin.evaluate(per_example, p, (X, y), batch_size=128))(params)
     whole = {k: v.mean() for k, v in per_example(params, (X, y)).items()}

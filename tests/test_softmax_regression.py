@@ -1,4 +1,5 @@
 """Softmax regression: model shapes, both training paths, and the book's result on the real data."""
+
 import dataclasses
 
 import chex
@@ -9,8 +10,8 @@ import optax
 import pytest
 
 import jaxlin
-from jaxlin.ops.affine import affine
 from jaxlin.models import softmax_regression as model
+from jaxlin.ops.affine import affine
 
 KEY = jax.random.key(0)
 

@@ -1,5 +1,6 @@
 """jaxlin.solve: L-BFGS to convergence on L2-regularised objectives, against float64 references
 (scipy's L-BFGS-B on the same objective written in numpy, scikit-learn, ridge's closed form)."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,9 +10,9 @@ from scipy import optimize
 
 from jaxlin.data import Dataset
 from jaxlin.data.device import prepare_images
+from jaxlin.engine.lbfgs import Solution, regularized_objective, solve_lbfgs
 from jaxlin.models import get_model
 from jaxlin.ops.regularization import weights_only
-from jaxlin.engine.lbfgs import Solution, regularized_objective, solve_lbfgs
 
 N, D, Q, LAM, TOL = 500, 20, 3, 1e-2, 1e-5
 
@@ -68,15 +69,23 @@ def test_the_solution_is_stationary(problem):
 
 def test_it_reaches_scipys_float64_optimum(problem):
     X, y, _, _, sol = problem
-    ref = optimize.minimize(objective64, np.zeros(D * Q + Q), args=(X, y, LAM), jac=True, method="L-BFGS-B",
-                            options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 10_000})
+    ref = optimize.minimize(
+        objective64,
+        np.zeros(D * Q + Q),
+        args=(X, y, LAM),
+        jac=True,
+        method="L-BFGS-B",
+        options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 10_000},
+    )
     assert ref.success
     assert sol.objective == pytest.approx(ref.fun, rel=1e-5)
     w, b = ref.x[: D * Q].reshape(D, Q), ref.x[D * Q :]
     np.testing.assert_allclose(sol.params["w"], w, atol=1e-4)
     X_test, _ = softmax_data(500, 2)
-    np.testing.assert_array_equal(softmax_probs(np.asarray(sol.params["w"]), np.asarray(sol.params["b"]), X_test).argmax(1),
-                                  softmax_probs(w, b, X_test).argmax(1))
+    np.testing.assert_array_equal(
+        softmax_probs(np.asarray(sol.params["w"]), np.asarray(sol.params["b"]), X_test).argmax(1),
+        softmax_probs(w, b, X_test).argmax(1),
+    )
 
 
 def test_it_solves_sklearns_problem_with_c_from_lambda(problem):
@@ -87,8 +96,11 @@ def test_it_solves_sklearns_problem_with_c_from_lambda(problem):
     theta = np.concatenate([clf.coef_.T.ravel(), clf.intercept_])
     assert sol.objective == pytest.approx(objective64(theta, X, y, LAM)[0], rel=1e-5)
     X_test, _ = softmax_data(500, 2)
-    np.testing.assert_allclose(softmax_probs(np.asarray(sol.params["w"]), np.asarray(sol.params["b"]), X_test),
-                               clf.predict_proba(X_test), atol=1e-3)
+    np.testing.assert_allclose(
+        softmax_probs(np.asarray(sol.params["w"]), np.asarray(sol.params["b"]), X_test),
+        clf.predict_proba(X_test),
+        atol=1e-3,
+    )
 
 
 def test_max_iter_stops_it_unconverged(problem):

@@ -1,4 +1,5 @@
 """tfds's split syntax in load_fashion_mnist: slices, "+", percent rounding as in tfds, clear errors."""
+
 import re
 
 import numpy as np
@@ -21,20 +22,23 @@ def tiny(tmp_path_factory) -> dict:
     return {"dirs": dirs, **{split: load_fashion_mnist(split, **dirs) for split in SIZES}}
 
 
-@pytest.mark.parametrize("spec, parts", [
-    ("train[:50]", [("train", 0, 50)]),
-    ("train[50:]", [("train", 50, 60)]),
-    ("train[-5:]", [("train", 55, 60)]),
-    ("test[3:-4]", [("test", 3, 16)]),
-    ("train[:90%]", [("train", 0, 54)]),
-    ("train[10%:20%]", [("train", 6, 12)]),
-    ("test[-25%:]", [("test", 15, 20)]),
-    ("train[10%:-7]", [("train", 6, 56)]),  # as in tfds, one "%" makes both boundaries percentages
-    ("train+test", [("train", 0, 60), ("test", 0, 20)]),
-    ("test + train[:2]", [("test", 0, 20), ("train", 0, 2)]),
-    ("train[:1%]+test[-5:]", [("train", 0, 1), ("test", 15, 20)]),
-    ("all", [("train", 0, 60), ("test", 0, 20)]),
-])
+@pytest.mark.parametrize(
+    "spec, parts",
+    [
+        ("train[:50]", [("train", 0, 50)]),
+        ("train[50:]", [("train", 50, 60)]),
+        ("train[-5:]", [("train", 55, 60)]),
+        ("test[3:-4]", [("test", 3, 16)]),
+        ("train[:90%]", [("train", 0, 54)]),
+        ("train[10%:20%]", [("train", 6, 12)]),
+        ("test[-25%:]", [("test", 15, 20)]),
+        ("train[10%:-7]", [("train", 6, 56)]),  # as in tfds, one "%" makes both boundaries percentages
+        ("train+test", [("train", 0, 60), ("test", 0, 20)]),
+        ("test + train[:2]", [("test", 0, 20), ("train", 0, 2)]),
+        ("train[:1%]+test[-5:]", [("train", 0, 1), ("test", 15, 20)]),
+        ("all", [("train", 0, 60), ("test", 0, 20)]),
+    ],
+)
 def test_slices_equal_numpy_slicing(tiny, spec, parts):
     assert read_instructions(spec, SIZES) == parts
     images, labels = load_fashion_mnist(spec, **tiny["dirs"])
@@ -58,31 +62,46 @@ def test_both_readers_agree_on_a_sliced_spec(tiny):
     np.testing.assert_array_equal(fast[1], slow[1])
 
 
-@pytest.mark.parametrize("spec", ["train[:2.5%]", "train[:12.5%]", "train[:17.5%]", "train[33%:67%]",
-                                  "test[-2.5%:]", "test[:7.5%]", "train[:1%]+test[-5:]", "test[10%:-10%]"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "train[:2.5%]",
+        "train[:12.5%]",
+        "train[:17.5%]",
+        "train[33%:67%]",
+        "test[-2.5%:]",
+        "test[:7.5%]",
+        "train[:1%]+test[-5:]",
+        "test[10%:-10%]",
+    ],
+)
 def test_percent_rounding_equals_tfds(tiny, spec):
     builder = fashion_mnist_builder(**tiny["dirs"])
     by_tfds = tfds.core.ReadInstruction.from_spec(spec).to_absolute(builder.info.splits)
     assert read_instructions(spec, SIZES) == [
-        (a.splitname, a.from_ or 0, SIZES[a.splitname] if a.to is None else a.to) for a in by_tfds]
+        (a.splitname, a.from_ or 0, SIZES[a.splitname] if a.to is None else a.to) for a in by_tfds
+    ]
     source = builder.as_data_source(split=spec)  # the examples tfds itself reads for the spec
     labels = [e["label"] for e in source.__getitems__(range(len(source)))]
     np.testing.assert_array_equal(load_fashion_mnist(spec, **tiny["dirs"])[1], labels)
 
 
-@pytest.mark.parametrize("spec, reason", [
-    ("valid", "there is no split 'valid'"),
-    ("train[", "not name or name"),
-    ("train[:abc]", "not name or name"),
-    ("train[5]", "not name or name"),
-    ("train[:150%]", "not name or name"),
-    ("train[5:5]", "slice 5:5 of 'train' is empty"),
-    ("train[10:5]", "slice 10:5 of 'train' is empty"),
-    ("train[:61]", "past the end of its split"),
-    ("train[0shard]", "shard slices are not supported"),
-    ("", "not name or name"),
-    (3, "not a string"),
-])
+@pytest.mark.parametrize(
+    "spec, reason",
+    [
+        ("valid", "there is no split 'valid'"),
+        ("train[", "not name or name"),
+        ("train[:abc]", "not name or name"),
+        ("train[5]", "not name or name"),
+        ("train[:150%]", "not name or name"),
+        ("train[5:5]", "slice 5:5 of 'train' is empty"),
+        ("train[10:5]", "slice 10:5 of 'train' is empty"),
+        ("train[:61]", "past the end of its split"),
+        ("train[0shard]", "shard slices are not supported"),
+        ("", "not name or name"),
+        (3, "not a string"),
+    ],
+)
 def test_bad_specs_say_what_is_wrong(tiny, spec, reason):
     with pytest.raises(ValueError) as caught:
         load_fashion_mnist(spec, **tiny["dirs"])

@@ -1,14 +1,14 @@
 """Sweeps: many models in one vmapped call give the results of separate runs."""
-import json
 
+import json
 import sys
 
 import chex
 import jax
-import jaxlin
 import numpy as np
 import pytest
 
+import jaxlin
 from jaxlin.engine.sweep import unstack
 from jaxlin.train import main
 
@@ -37,8 +37,9 @@ def test_softmax_sweep_equals_separate_runs(tiny_source, tmp_path):
 
 def test_cli_sweep(tmp_path, capsys):
     out = tmp_path / "sweep"
-    code = main(["--model", "linreg", "--lr", "0.01,0.03,0.1", "--seeds", "0,1", "--output-dir", str(out),
-                 "--no-compile-cache"])
+    code = main(
+        ["--model", "linreg", "--lr", "0.01,0.03,0.1", "--seeds", "0,1", "--output-dir", str(out), "--no-compile-cache"]
+    )
     stdout = capsys.readouterr().out
     assert code == 0 and "6 models" in stdout
     metrics = json.loads((out / "metrics.json").read_text())
@@ -58,8 +59,10 @@ def test_cli_sweep_refuses_resume_and_devices(extra, capsys):
 def test_sweep_progress_and_divergence_marks():
     from jaxlin.cli.report import sweep_progress
     from jaxlin.engine.sweep import mark_diverged
-    line = sweep_progress({"loss": [0.5, 0.1, float("nan")]}, [{"lr": 1, "seed": 0}, {"lr": 2, "seed": 0},
-                                                             {"lr": 3, "seed": 0}])
+
+    line = sweep_progress(
+        {"loss": [0.5, 0.1, float("nan")]}, [{"lr": 1, "seed": 0}, {"lr": 2, "seed": 0}, {"lr": 3, "seed": 0}]
+    )
     assert "loss best 0.1 (lr 2, seed 0), worst 0.5, 1 diverged" in line
     assert mark_diverged([None, None, 4], [1.0, float("inf"), float("nan")], 6) == [None, 7, 4]
 
@@ -71,19 +74,39 @@ def test_a_batch_size_sweep_equals_separate_runs_and_is_one_command(tmp_path, ca
     for m, pair in enumerate(pairs):
         alone = jaxlin.train_model(jaxlin.make_config("linreg", batch_size=pair["batch_size"], lr=pair["lr"], epochs=2))
         np.testing.assert_allclose(swept.params["w"][m], alone.params["w"], rtol=1e-5, atol=1e-6)
-    assert main(["--model", "linreg", "--batch-size", "5,20", "--lr", "0.01,0.03", "--epochs", "2",
-                 "--output-dir", str(tmp_path / "run"), "--no-compile-cache"]) == 0
+    assert (
+        main(
+            [
+                "--model",
+                "linreg",
+                "--batch-size",
+                "5,20",
+                "--lr",
+                "0.01,0.03",
+                "--epochs",
+                "2",
+                "--output-dir",
+                str(tmp_path / "run"),
+                "--no-compile-cache",
+            ]
+        )
+        == 0
+    )
     runs = json.loads((tmp_path / "run" / "metrics.json").read_text())["runs"]
     assert [r["batch_size"] for r in runs] == [5, 5, 20, 20] and (tmp_path / "run" / "batch_size_sweep.png").is_file()
-    np.testing.assert_allclose([r["final"]["full_loss"] for r in runs],
-                               [h["full_loss"][-1] for h in swept.histories], rtol=1e-5)
+    np.testing.assert_allclose(
+        [r["final"]["full_loss"] for r in runs], [h["full_loss"][-1] for h in swept.histories], rtol=1e-5
+    )
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"batch_size": [64, 64]}, "batch_size repeats 64"),
-    ({"batch_size": [64, 256], "kfold": 5}, "one batch size"),
-    ({"batch_size": [64, 256], "resume": True, "output_dir": "x"}, "cannot resume"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"batch_size": [64, 64]}, "batch_size repeats 64"),
+        ({"batch_size": [64, 256], "kfold": 5}, "one batch size"),
+        ({"batch_size": [64, 256], "resume": True, "output_dir": "x"}, "cannot resume"),
+    ],
+)
 def test_batch_size_lists_that_cannot_be_are_refused(options, message):
     with pytest.raises(ValueError, match=message):
         jaxlin.make_config("softmax", **options)
@@ -104,12 +127,23 @@ def test_models_with_one_order_share_it_and_match_the_per_model_path(tiny_source
         found = sweeps.order_groups(states)
         assert (found is None) if groups is None else found.tolist() == groups
         epoch = sweeps.jit_sweep_epoch(model.LOSSES["concise"], optimizer, **epoch_options(model, config, data))
-        per_model = jax.jit(jax.vmap(jaxlin.make_epoch(model.LOSSES["concise"], optimizer,
-                                                       **epoch_options(model, config, data)), in_axes=(0, None, None)))
+        per_model = jax.jit(
+            jax.vmap(
+                jaxlin.make_epoch(model.LOSSES["concise"], optimizer, **epoch_options(model, config, data)),
+                in_axes=(0, None, None),
+            )
+        )
         for _ in range(2):
-            (mine, metrics), (theirs, their_metrics) = epoch(states, data.train, data), per_model(states, data.train, data)
-            chex.assert_trees_all_close((mine.params, mine.opt_state, mine.epoch),
-                                        (theirs.params, theirs.opt_state, theirs.epoch), rtol=1e-6, atol=1e-7)
+            (mine, metrics), (theirs, their_metrics) = (
+                epoch(states, data.train, data),
+                per_model(states, data.train, data),
+            )
+            chex.assert_trees_all_close(
+                (mine.params, mine.opt_state, mine.epoch),
+                (theirs.params, theirs.opt_state, theirs.epoch),
+                rtol=1e-6,
+                atol=1e-7,
+            )
             chex.assert_trees_all_close(metrics, their_metrics, rtol=1e-6, atol=1e-7)
             chex.assert_trees_all_equal(jax.random.key_data(mine.key), jax.random.key_data(theirs.key))
             states = mine

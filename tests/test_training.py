@@ -1,4 +1,5 @@
 """The compiled epoch and `fit`: same batches as the Python iterator, no retracing, convergence."""
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -67,8 +68,17 @@ def test_end_of_epoch_evaluation_sees_the_final_parameters():
     """103 examples in batches of 10: the evaluation must come after the last, smaller batch."""
     data = _data()
     full_loss = lambda params, data: {"full_loss": squared_error(params, data)}
-    result = jaxlin.fit(jaxlin.init_affine(jax.random.key(1), 2, 1), squared_error, jaxlin.sgd(0.03), data,
-                        key=KEY, batch_size=10, num_epochs=2, eval_fn=full_loss, eval_data=data)
+    result = jaxlin.fit(
+        jaxlin.init_affine(jax.random.key(1), 2, 1),
+        squared_error,
+        jaxlin.sgd(0.03),
+        data,
+        key=KEY,
+        batch_size=10,
+        num_epochs=2,
+        eval_fn=full_loss,
+        eval_data=data,
+    )
     assert result.history["full_loss"][-1] == float(jax.jit(squared_error)(result.params, data))
 
 
@@ -76,8 +86,7 @@ def test_fit_compiles_the_epoch_once():
     data = _data(100)
     params = jaxlin.init_affine(jax.random.key(1), 2, 1)
     traced_loss = chex.assert_max_traces(squared_error, n=2)  # the scan body and the remainder step
-    result = jaxlin.fit(params, traced_loss, jaxlin.sgd(0.03), data, key=KEY, batch_size=7,
-                        num_epochs=4)
+    result = jaxlin.fit(params, traced_loss, jaxlin.sgd(0.03), data, key=KEY, batch_size=7, num_epochs=4)
     assert len(result.history["loss"]) == 4
     chex.clear_trace_counter()
     traced_loss = chex.assert_max_traces(squared_error, n=1)  # 100 % 10 == 0: no remainder step
@@ -97,11 +106,14 @@ class EpochVariantsTest(chex.TestCase):
         np.testing.assert_allclose(m["loss"], ref_m["loss"], rtol=1e-5)
 
 
-@pytest.mark.parametrize("impl, optimizer, lr", [
-    ("scratch", None, 0.03),       # the book's settings: scratch sgd, lr 0.03, batch 10, 3 epochs
-    ("concise", "sgd", 0.03),
-    ("concise", "adam", 0.1),
-])
+@pytest.mark.parametrize(
+    "impl, optimizer, lr",
+    [
+        ("scratch", None, 0.03),  # the book's settings: scratch sgd, lr 0.03, batch 10, 3 epochs
+        ("concise", "sgd", 0.03),
+        ("concise", "adam", 0.1),
+    ],
+)
 def test_linear_regression_recovers_w_and_b(impl, optimizer, lr):
     config = jaxlin.make_config("linreg", impl=impl, optimizer=optimizer, lr=lr)
     data = jaxlin.load_dataset("synthetic_linear", jax.random.key(config.data_seed))
@@ -121,13 +133,13 @@ def test_fit_stops_on_divergence_naming_the_epoch():
 
 def test_an_infinite_loss_stops_at_the_epoch_it_appears():
     """w grows by lr = 1 per step, 4 steps an epoch; the loss is +inf once w > 9: in epoch 3."""
+
     def loss(params, batch):
         del batch
         return jnp.where(params["w"] > 9.0, jnp.inf, -params["w"])
 
     with pytest.raises(jaxlin.TrainingDiverged, match=r"became inf in epoch 3:"):
-        jaxlin.fit({"w": jnp.float32(0.0)}, loss, jaxlin.sgd(1.0), jnp.zeros(8), key=KEY, batch_size=2,
-                   num_epochs=5)
+        jaxlin.fit({"w": jnp.float32(0.0)}, loss, jaxlin.sgd(1.0), jnp.zeros(8), key=KEY, batch_size=2, num_epochs=5)
 
 
 def test_fit_rejects_bad_arguments():
@@ -138,8 +150,9 @@ def test_fit_rejects_bad_arguments():
     with pytest.raises(ValueError, match="num_epochs must be a positive integer"):
         jaxlin.fit(params, squared_error, jaxlin.sgd(0.1), data, key=KEY, batch_size=4, num_epochs=0)
     with pytest.raises(ValueError, match="empty"):
-        jaxlin.fit(params, squared_error, jaxlin.sgd(0.1), (jnp.ones((0, 2)), jnp.ones(0)), key=KEY,
-                   batch_size=4, num_epochs=1)
+        jaxlin.fit(
+            params, squared_error, jaxlin.sgd(0.1), (jnp.ones((0, 2)), jnp.ones(0)), key=KEY, batch_size=4, num_epochs=1
+        )
 
 
 def test_runs_are_deterministic_for_a_seed():

@@ -1,5 +1,6 @@
 """Weight decay (D2L 4.5): penalties, the scratch and optax paths, λ sweeps, ridge, the L1
 proximal step, the book's high-dimensional experiment, and optax's contracts for our transforms."""
+
 import json
 
 import chex
@@ -29,15 +30,22 @@ def test_penalties_and_their_gradients_leave_biases_alone():
 
 def test_soft_threshold_matches_numpy():
     x = np.linspace(-2, 2, 41)
-    np.testing.assert_allclose(soft_threshold(jnp.asarray(x), 0.5), np.sign(x) * np.maximum(np.abs(x) - 0.5, 0), atol=1e-7)
+    np.testing.assert_allclose(
+        soft_threshold(jnp.asarray(x), 0.5), np.sign(x) * np.maximum(np.abs(x) - 0.5, 0), atol=1e-7
+    )
 
 
 def _fashion_like(n=96):
     k1, k2 = jax.random.split(jax.random.key(0))
     images = jax.random.randint(k1, (n, 28, 28), 0, 256).astype(jnp.uint8)
     labels = jax.random.randint(k2, (n,), 0, 10)
-    return jaxlin.Dataset(train=(images, labels), test=(images[:32], labels[:32]), prepare=prepare_images,
-                          label_names=tuple("abcdefghij"), source="test/fashion-like")
+    return jaxlin.Dataset(
+        train=(images, labels),
+        test=(images[:32], labels[:32]),
+        prepare=prepare_images,
+        label_names=tuple("abcdefghij"),
+        source="test/fashion-like",
+    )
 
 
 @pytest.mark.parametrize("model, data", [("linreg", None), ("softmax", _fashion_like())], ids=["linreg", "softmax"])
@@ -51,8 +59,17 @@ def test_scratch_optax_and_penalty_in_the_loss_give_the_same_parameters(model, d
     data = data or jaxlin.experiments.setup.load_data(jaxlin.make_config(model))
     penalised = lambda p, batch: (module.LOSSES["scratch"](p, batch)[0] + 0.5 * l2_penalty(p), {})
     start = jaxlin.experiments.setup.start(module, jaxlin.make_config(model, **options))[1]
-    by_loss = jaxlin.fit(start.params, penalised, jaxlin.sgd(jaxlin.make_config(model).lr[0]),
-                         data.train, key=start.key, batch_size=16, num_epochs=2, has_aux=True, prepare=data.prepare)
+    by_loss = jaxlin.fit(
+        start.params,
+        penalised,
+        jaxlin.sgd(jaxlin.make_config(model).lr[0]),
+        data.train,
+        key=start.key,
+        batch_size=16,
+        num_epochs=2,
+        has_aux=True,
+        prepare=data.prepare,
+    )
     np.testing.assert_allclose(by_loss.params["w"], scratch.params["w"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(by_loss.params["b"], scratch.params["b"], rtol=1e-5, atol=1e-6)
 
@@ -84,8 +101,15 @@ def test_ridge_matches_numpy_and_converged_training_with_weight_decay():
     np.testing.assert_allclose(w, w64, rtol=1e-4, atol=1e-7)
     np.testing.assert_allclose(b, y64.mean() - X64.mean(0) @ w64, atol=1e-6)
     loss = lambda p, batch: (0.5 * (batch[0] @ p["w"][:, 0] + p["b"][0] - batch[1]) ** 2).mean()
-    trained = jaxlin.fit({"w": jnp.zeros((200, 1)), "b": jnp.zeros(1)}, loss, jaxlin.make_optimizer("sgd", 0.05, 3.0),
-                         (X, y), key=jax.random.key(0), batch_size=20, num_epochs=2000)
+    trained = jaxlin.fit(
+        {"w": jnp.zeros((200, 1)), "b": jnp.zeros(1)},
+        loss,
+        jaxlin.make_optimizer("sgd", 0.05, 3.0),
+        (X, y),
+        key=jax.random.key(0),
+        batch_size=20,
+        num_epochs=2000,
+    )
     np.testing.assert_allclose(trained.params["w"][:, 0], w64, atol=1e-6)
     np.testing.assert_allclose(trained.params["b"][0], y64.mean() - X64.mean(0) @ w64, atol=1e-6)
 
@@ -151,6 +175,7 @@ def test_sgd_works_under_inject_hyperparams_and_multisteps():
 
 # The command ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("value", ["-1", "nan", "abc", "inf"])
 def test_a_bad_weight_decay_exits_2(value, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
@@ -179,17 +204,38 @@ def test_lbfgs_solves_the_high_dimensional_problem_to_ridge(tmp_path, capsys):
     np.testing.assert_allclose(solution.params["w"][:, 0], w, atol=1e-5)
     np.testing.assert_allclose(solution.params["b"][0], b, atol=1e-5)
     out = tmp_path / "run"
-    assert main(["--model", "highdim", "--optimizer", "lbfgs", "--weight-decay", "3", "--tol", "1e-6",
-                 "--output-dir", str(out), "--no-compile-cache"]) == 0
+    assert (
+        main(
+            [
+                "--model",
+                "highdim",
+                "--optimizer",
+                "lbfgs",
+                "--weight-decay",
+                "3",
+                "--tol",
+                "1e-6",
+                "--output-dir",
+                str(out),
+                "--no-compile-cache",
+            ]
+        )
+        == 0
+    )
     final = json.loads((out / "metrics.json").read_text())["final"]
     assert final["converged"] is True and final["grad_norm"] <= 1e-6 and final["iterations"] >= 1
     np.testing.assert_allclose(jaxlin.load_params(out / "params.npz")["w"][:, 0], w, atol=1e-5)
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--lr", "0.1"], "lr do(es) not apply"), (["--epochs", "5"], "epochs do(es) not apply"),
-    (["--weight-decay", "0,1"], "one weight decay"), (["--tol", "1e-3"], None),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--lr", "0.1"], "lr do(es) not apply"),
+        (["--epochs", "5"], "epochs do(es) not apply"),
+        (["--weight-decay", "0,1"], "one weight decay"),
+        (["--tol", "1e-3"], None),
+    ],
+)
 def test_lbfgs_options_that_do_not_apply_exit_2(extra, message, tmp_path, capsys):
     argv = ["--model", "highdim", *extra, "--output-dir", str(tmp_path / "run")]
     if message is None:  # --tol without lbfgs

@@ -1,5 +1,6 @@
 """A model written for the test suite only, to show that a new model is one module plus one
 registry line: robust (Huber) linear regression on a noisy line with outliers, and its data."""
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -24,8 +25,11 @@ def toy_line(key, *, source_dir=None, tfds_dir=None) -> Dataset:
         return X, y.at[::10].add(20.0)
 
     train_key, test_key = jax.random.split(key)
-    return Dataset(train=split(train_key, 200), test=split(test_key, 50),
-                   truth={"w": jnp.float32(TRUE_W), "b": jnp.float32(TRUE_B)})
+    return Dataset(
+        train=split(train_key, 200),
+        test=split(test_key, 50),
+        truth={"w": jnp.float32(TRUE_W), "b": jnp.float32(TRUE_B)},
+    )
 
 
 def init(key):
@@ -58,5 +62,7 @@ def check_data(data):
 
 
 def summarize(params, data):
-    return {"w_error": float(abs(params["w"][0, 0] - data.truth["w"])),
-            "b_error": float(abs(params["b"][0] - data.truth["b"]))}
+    return {
+        "w_error": float(abs(params["w"][0, 0] - data.truth["w"])),
+        "b_error": float(abs(params["b"][0] - data.truth["b"])),
+    }

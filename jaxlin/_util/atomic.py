@@ -2,6 +2,7 @@
 
 A crash or Ctrl-C midway leaves either the old file or the new one, never half of one.
 """
+
 from __future__ import annotations
 
 import json

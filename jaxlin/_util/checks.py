@@ -1,4 +1,5 @@
 """Argument checks shared by the public API: each raises a ValueError that says what to fix."""
+
 from __future__ import annotations
 
 import jax
@@ -41,9 +42,7 @@ def num_examples(tree) -> int:
         raise ValueError("Every data array needs a leading example axis; got a scalar.")
     if len(sizes) != 1:
         shapes = [tuple(np.shape(leaf)) for leaf in leaves]
-        raise ValueError(
-            f"All data arrays must have the same number of examples (leading axis); got shapes {shapes}."
-        )
+        raise ValueError(f"All data arrays must have the same number of examples (leading axis); got shapes {shapes}.")
     (n,) = sizes
     if n == 0:
         raise ValueError("The data is empty (0 examples): nothing to train or evaluate on.")
@@ -64,8 +63,10 @@ def finite(name: str, tree) -> None:
         if jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
             bad = int(np.size(leaf) - jnp.isfinite(leaf).sum())
             if bad:
-                raise ValueError(f"{name}{jax.tree_util.keystr(path)} holds {bad} NaN or infinite value(s): "
-                                 "clean the data before training (a model cannot learn from them).")
+                raise ValueError(
+                    f"{name}{jax.tree_util.keystr(path)} holds {bad} NaN or infinite value(s): "
+                    "clean the data before training (a model cannot learn from them)."
+                )
 
 
 def labels_in_range(name: str, labels, num_classes: int) -> None:
@@ -74,9 +75,11 @@ def labels_in_range(name: str, labels, num_classes: int) -> None:
         raise ValueError(f"{name} must be integer class ids, got dtype {labels.dtype}.")
     low, high = (int(v) for v in jax.device_get((labels.min(), labels.max())))
     if low < 0 or high >= num_classes:
-        raise ValueError(f"{name} holds a label of {low if low < 0 else high}; the labels must be 0 to "
-                         f"{num_classes - 1} (class ids). Fix the data: inside compiled code a wrong label "
-                         "cannot raise and would silently pick another class or give NaN.")
+        raise ValueError(
+            f"{name} holds a label of {low if low < 0 else high}; the labels must be 0 to "
+            f"{num_classes - 1} (class ids). Fix the data: inside compiled code a wrong label "
+            "cannot raise and would silently pick another class or give NaN."
+        )
 
 
 def degree(value, max_degree: int) -> int:

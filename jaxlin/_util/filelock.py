@@ -1,5 +1,6 @@
 """An advisory file lock (`fcntl.flock`): held while a block runs, and dropped by the kernel if
 the process dies, so a killed process never leaves a lock behind."""
+
 from __future__ import annotations
 
 import contextlib

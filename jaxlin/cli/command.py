@@ -5,6 +5,7 @@ saves checkpoint.npz (the whole train state, atomically) and prints a line; `--r
 that state and goes on. A sweep trains every (learning rate, seed) pair together, one vmapped
 epoch at a time. Results go to the output folder: metrics.json, params.npz and plots.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -15,23 +16,23 @@ import os
 import shlex
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jax
 
-from jaxlin.cli import report
 from jaxlin._util.atomic import write_json
-from jaxlin.cli.output_folder import ClaimError, claimed, new_folder
-from jaxlin.experiments.config import SOLVERS, Config
-from jaxlin.data.holdout import SplitError
-from jaxlin.engine.distributed import Cluster, join, leave
-from jaxlin.experiments.setup import load_data, reported_metrics
+from jaxlin.cli import report
 from jaxlin.cli.loops import CHECKPOINT, LoopError, run_kfold, run_single, run_solve, run_sweep
-from jaxlin.models import get_model
-from jaxlin.engine.parallel import check_batch_size, data_parallel_mesh
+from jaxlin.cli.output_folder import ClaimError, claimed, new_folder
 from jaxlin.cli.resume import ResumeError, check_checkpoint
 from jaxlin.cli.shift import run_shift
+from jaxlin.data.holdout import SplitError
+from jaxlin.engine.distributed import Cluster, join, leave
+from jaxlin.engine.parallel import check_batch_size, data_parallel_mesh
+from jaxlin.experiments.config import SOLVERS, Config
+from jaxlin.experiments.setup import load_data, reported_metrics
+from jaxlin.models import get_model
 
 
 class CommandError(Exception):
@@ -86,7 +87,11 @@ def _run(config: Config) -> dict:
     if config.debug_nans:
         jax.config.update("jax_debug_nans", True)
     out = Path(config.output_dir) if config.output_dir else None
-    mesh = None if config.is_sweep or config.kfold or config.shift or config.optimizer in SOLVERS else data_parallel(config)
+    mesh = (
+        None
+        if config.is_sweep or config.kfold or config.shift or config.optimizer in SOLVERS
+        else data_parallel(config)
+    )
     try:
         made = out is None
         out = out or new_folder(_default_folder(config))
@@ -96,16 +101,25 @@ def _run(config: Config) -> dict:
         raise CommandError(str(err)) from None
     except KeyboardInterrupt:
         if out is not None and (out / CHECKPOINT).exists():
-            raise Interrupted(f"interrupted. Continue with: python -m jaxlin.train --resume --output-dir "
-                              f"{shlex.quote(str(out))} (and the same options)") from None
-        raise Interrupted("interrupted before any checkpoint was saved (a sweep or cross-validation saves none): "
-                          "nothing to resume; "
-                          "start the run again.") from None
+            raise Interrupted(
+                f"interrupted. Continue with: python -m jaxlin.train --resume --output-dir "
+                f"{shlex.quote(str(out))} (and the same options)"
+            ) from None
+        raise Interrupted(
+            "interrupted before any checkpoint was saved (a sweep or cross-validation saves none): "
+            "nothing to resume; "
+            "start the run again."
+        ) from None
     except OSError as err:
-        hint = {errno.ENOSPC: " The disk is full.", errno.EROFS: " The disk is read-only.",
-                errno.EACCES: " You may not write there.", errno.ENOTDIR: " A part of the path is a file."}
-        raise CommandError(f"Could not read or write {err.filename or 'a file'}: {err.strerror or err}."
-                           f"{hint.get(err.errno, '')}") from None
+        hint = {
+            errno.ENOSPC: " The disk is full.",
+            errno.EROFS: " The disk is read-only.",
+            errno.EACCES: " You may not write there.",
+            errno.ENOTDIR: " A part of the path is a file.",
+        }
+        raise CommandError(
+            f"Could not read or write {err.filename or 'a file'}: {err.strerror or err}.{hint.get(err.errno, '')}"
+        ) from None
 
 
 def _kind(config: Config) -> str:
@@ -115,7 +129,7 @@ def _kind(config: Config) -> str:
 
 
 def _default_folder(config: Config) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{stamp}-{config.model}-{_kind(config)}"
 
 
@@ -130,8 +144,10 @@ def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
     except ValueError as err:  # DataError, or a value the model must not train on
         raise CommandError(str(err)) from None
     if (config.early_stopping or config.kfold) and "valid_loss" not in reported_metrics(model, data):
-        raise OptionError(f"The {config.model} model reports no validation loss, which early stopping and "
-                          "cross-validation watch; drop --early-stopping / --kfold.")
+        raise OptionError(
+            f"The {config.model} model reports no validation loss, which early stopping and "
+            "cross-validation watch; drop --early-stopping / --kfold."
+        )
     load_s = time.perf_counter() - started
     try:
         if config.shift:
@@ -154,8 +170,10 @@ def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
     if "runs" in summary and all(run["diverged_epoch"] for run in summary["runs"]):
         raise CommandError(f"Every model of the sweep diverged (results in {out}/). Lower the learning rates.")
     if "crossval" in summary and summary["chosen"] is None:
-        raise CommandError(f"Every run diverged on at least one fold, so cross-validation chose none (results "
-                           f"in {out}/). Lower the learning rates.")
+        raise CommandError(
+            f"Every run diverged on at least one fold, so cross-validation chose none (results "
+            f"in {out}/). Lower the learning rates."
+        )
     return summary
 
 
@@ -174,6 +192,7 @@ def data_parallel(config: Config):
         return check_batch_size(batch_size, data_parallel_mesh(wanted))
     except ValueError as err:
         if config.num_processes:
-            raise OptionError(f"{err} They are the devices of all {config.num_processes} processes; "
-                              "change --batch-size.") from None
+            raise OptionError(
+                f"{err} They are the devices of all {config.num_processes} processes; change --batch-size."
+            ) from None
         raise CommandError(f"{err} Change --devices (or leave it out).") from None

@@ -3,6 +3,7 @@ one model (checkpointed every epoch, resumable, optionally stopped early), a swe
 trained together, and K-fold cross-validation. Each shows its progress (`EpochPrinter`) and
 returns what metrics.json keeps.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,20 +12,28 @@ import jax
 import numpy as np
 
 from jaxlin.cli import report
+from jaxlin.cli.resume import restore, restore_best
 from jaxlin.engine.checkpoint import save_checkpoint, save_state
+from jaxlin.engine.early_stopping import keep_best
+from jaxlin.engine.parallel import local, replicate
+from jaxlin.engine.sweep import jit_sweep_epoch, mark_diverged, split_history, unstack
+from jaxlin.engine.training import TrainingDiverged, append_metrics, check_finite, jit_epoch, train_epochs
 from jaxlin.experiments.config import Config
 from jaxlin.experiments.crossval import crossval_start, summarize_folds
 from jaxlin.experiments.reliability import calibrate
-from jaxlin.engine.early_stopping import keep_best
 from jaxlin.experiments.setup import (
-    by_batch_size, epoch_options, exact_figures, run_data, runs, solve_model, start, sweep_data, sweep_start,
+    by_batch_size,
+    epoch_options,
+    exact_figures,
+    run_data,
+    runs,
+    solve_model,
+    start,
+    sweep_data,
+    sweep_start,
 )
 from jaxlin.ops.order import EPOCH_ORDER
-from jaxlin.engine.parallel import local, replicate
 from jaxlin.plots.progress import EpochPrinter
-from jaxlin.cli.resume import restore, restore_best
-from jaxlin.engine.sweep import jit_sweep_epoch, mark_diverged, split_history, unstack
-from jaxlin.engine.training import TrainingDiverged, append_metrics, check_finite, jit_epoch, train_epochs
 
 CHECKPOINT = "checkpoint.npz"  # with --early-stopping it holds the best epoch's parameters too
 
@@ -51,15 +60,22 @@ def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None)
         epochs = train_epochs(epoch_fn, state, data.train, data, num_epochs=config.epochs - done)
     else:
         print(f"already trained for {done} epochs{' and stopped early' if stopped else ''}; writing its results")
-    epochs = keep_best(epochs, patience=config.early_stopping, best=best) if config.early_stopping else (
-        (state, metrics, None) for state, metrics in epochs)
+    epochs = (
+        keep_best(epochs, patience=config.early_stopping, best=best)
+        if config.early_stopping
+        else ((state, metrics, None) for state, metrics in epochs)
+    )
     try:
         with EpochPrinter(config.epochs, done) as printer:
             for epoch, (state, metrics, best) in enumerate(epochs, start=done):
                 check_finite(metrics, epoch)
                 append_metrics(history, metrics)
-                record = {"config": config.identity(), "data": data.source, "epoch_order": EPOCH_ORDER,
-                          "history": history}
+                record = {
+                    "config": config.identity(),
+                    "data": data.source,
+                    "epoch_order": EPOCH_ORDER,
+                    "history": history,
+                }
                 if best is None:
                     save_state(out / CHECKPOINT, state, record)
                 else:  # one atomic file: the state and the best epoch can never disagree
@@ -90,8 +106,10 @@ def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None)
 
 def run_sweep(config: Config, model, data, out: Path) -> dict:
     groups = by_batch_size(config)
-    print(f"sweep: {report.sweep_size(config, len(runs(config)) * len(groups))}, trained together in one "
-          f"vmapped, compiled epoch{' per batch size' if len(groups) > 1 else ''}")
+    print(
+        f"sweep: {report.sweep_size(config, len(runs(config)) * len(groups))}, trained together in one "
+        f"vmapped, compiled epoch{' per batch size' if len(groups) > 1 else ''}"
+    )
     clocks = []
     pairs, histories, diverged, exact, params = [], [], [], [], []
     for extra, group in groups:
@@ -115,13 +133,15 @@ def _sweep_group(config: Config, model, data, clock) -> tuple[list, list, list, 
     figures (or {}) and parameters, one entry per run."""
     pairs, optimizer, states = sweep_start(model, config)
     data, per_model = sweep_data(model, config, data, pairs)
-    epoch_fn = jit_sweep_epoch(model.LOSSES[config.impl], optimizer, per_model_data=per_model,
-                               **epoch_options(model, config, data))
+    epoch_fn = jit_sweep_epoch(
+        model.LOSSES[config.impl], optimizer, per_model_data=per_model, **epoch_options(model, config, data)
+    )
     history: dict = {}
     diverged: list[int | None] = [None] * len(pairs)
     with EpochPrinter(config.epochs) as printer:
-        for epoch, (states, metrics) in enumerate(train_epochs(epoch_fn, states, data.train, data,
-                                                               num_epochs=config.epochs)):
+        for epoch, (states, metrics) in enumerate(
+            train_epochs(epoch_fn, states, data.train, data, num_epochs=config.epochs)
+        ):
             mark_diverged(diverged, metrics["loss"], epoch)
             append_metrics(history, metrics)
             printer.show(epoch, report.sweep_progress(metrics, pairs), clock.lap())
@@ -132,14 +152,18 @@ def _sweep_group(config: Config, model, data, clock) -> tuple[list, list, list, 
 
 def run_kfold(config: Config, model, data, out: Path) -> dict:
     models, optimizer, states, datasets = crossval_start(model, config, data)
-    print(f"{config.kfold}-fold cross-validation: {report.sweep_size(config, len(models) // config.kfold)} "
-          f"x {config.kfold} folds = {len(models)} models, trained together in one vmapped, compiled epoch")
-    epoch_fn = jit_sweep_epoch(model.LOSSES[config.impl], optimizer, per_model_data=True,
-                               **epoch_options(model, config, data))
+    print(
+        f"{config.kfold}-fold cross-validation: {report.sweep_size(config, len(models) // config.kfold)} "
+        f"x {config.kfold} folds = {len(models)} models, trained together in one vmapped, compiled epoch"
+    )
+    epoch_fn = jit_sweep_epoch(
+        model.LOSSES[config.impl], optimizer, per_model_data=True, **epoch_options(model, config, data)
+    )
     clock, metrics = report.EpochClock(), {}
     with EpochPrinter(config.epochs) as printer:
-        for epoch, (states, metrics) in enumerate(train_epochs(epoch_fn, states, datasets.train, datasets,
-                                                               num_epochs=config.epochs)):
+        for epoch, (states, metrics) in enumerate(
+            train_epochs(epoch_fn, states, datasets.train, datasets, num_epochs=config.epochs)
+        ):
             printer.show(epoch, report.sweep_progress(metrics, models), clock.lap())
     result = summarize_folds(models, metrics["valid_loss"], config.kfold)
     folds = report.crossval_table(result)
@@ -151,13 +175,21 @@ def run_kfold(config: Config, model, data, out: Path) -> dict:
 def run_solve(config: Config, model, data, out: Path) -> dict:
     """`--optimizer lbfgs`: the full-batch problem solved to convergence, one compiled loop."""
     n = int(jax.tree_util.tree_leaves(data.train)[0].shape[0])
-    print(f"L-BFGS on all {n} training examples, weight decay {(config.weight_decay or (0.0,))[0]}, until the "
-          f"gradient norm is at most {config.tol:g} (at most {config.max_iter} iterations), in one compiled loop")
+    print(
+        f"L-BFGS on all {n} training examples, weight decay {(config.weight_decay or (0.0,))[0]}, until the "
+        f"gradient norm is at most {config.tol:g} (at most {config.max_iter} iterations), in one compiled loop"
+    )
     solution = solve_model(config, data)
-    final = {"objective": solution.objective, "grad_norm": solution.grad_norm, "iterations": solution.iterations,
-             "converged": solution.converged, "solve_s": solution.seconds, "compile_s": solution.compile_seconds,
-             **{k: float(v) for k, v in jax.device_get(jax.jit(model.evaluate)(solution.params, data)).items()},
-             **model.summarize(solution.params, data)}
+    final = {
+        "objective": solution.objective,
+        "grad_norm": solution.grad_norm,
+        "iterations": solution.iterations,
+        "converged": solution.converged,
+        "solve_s": solution.seconds,
+        "compile_s": solution.compile_seconds,
+        **{k: float(v) for k, v in jax.device_get(jax.jit(model.evaluate)(solution.params, data)).items()},
+        **model.summarize(solution.params, data),
+    }
     curves = None
     if hasattr(model, "logits") and data.test is not None:
         figures, curves = calibrate(model, solution.params, data)
@@ -166,7 +198,9 @@ def run_solve(config: Config, model, data, out: Path) -> dict:
     if config.plots and curves is not None:
         report.plot_calibration(config, curves, final, out)
     if not solution.converged:
-        print(f"not converged: the gradient norm is {solution.grad_norm:.3g} after {solution.iterations} iterations "
-              f"(raise --max-iter, or --tol if float32 cannot go lower)")
+        print(
+            f"not converged: the gradient norm is {solution.grad_norm:.3g} after {solution.iterations} iterations "
+            f"(raise --max-iter, or --tol if float32 cannot go lower)"
+        )
     print(f"final: {report.shown(final, ', ')}")
     return {"final": final}

@@ -6,6 +6,7 @@ default name, adding -2, -3, ... when two runs start in the same second) and hol
 run's results is refused unless the run resumes it. Every problem is an OSError or a ClaimError
 with a message that says what to do.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -66,9 +67,12 @@ def _held(folder: Path, resume: bool) -> Iterator[None]:
             held = [name for name in RESULTS if (folder / name).exists()]
             if held and not resume:
                 resumable = "checkpoint.npz" in held
-                raise ClaimError(f"{folder} already holds a run ({', '.join(held)}); "
-                                 f"{'continue it with --resume, or ' if resumable else ''}choose another --output-dir.")
+                raise ClaimError(
+                    f"{folder} already holds a run ({', '.join(held)}); "
+                    f"{'continue it with --resume, or ' if resumable else ''}choose another --output-dir."
+                )
             yield
     except Busy:
-        raise ClaimError(f"{folder} is in use by another run; wait for it to end, or choose another "
-                         "--output-dir.") from None
+        raise ClaimError(
+            f"{folder} is in use by another run; wait for it to end, or choose another --output-dir."
+        ) from None

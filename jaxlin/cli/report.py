@@ -3,6 +3,7 @@
 Every metric has one label (`jaxlin.plots.metric_labels.LABELS`), used by the progress lines, the summary and
 the plots.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,6 +16,7 @@ import numpy as np
 
 from jaxlin.experiments.config import Config
 from jaxlin.plots.metric_labels import LABELS, describe, ordered
+
 
 def _value(value) -> str:
     if isinstance(value, list):
@@ -46,12 +48,16 @@ def banner(config: Config, num_devices: int) -> str:
     if config.kfold is not None:
         extras.append(f"{config.kfold}-fold cross-validation")
     batches = ",".join(map(str, config.batch_size))
-    how = (f"lbfgs to a gradient norm of {config.tol:g} (at most {config.max_iter} iterations)"
-           if config.optimizer == "lbfgs" else
-           f"{config.optimizer} lr {lrs}, batch {batches}, {config.epochs} epochs")
-    return (f"jaxlin: {config.model} ({config.impl}), {how}, seed {seeds}, {''.join(e + ', ' for e in extras)}"
-            f"on {num_devices} {jax.devices()[0].platform} device(s)"
-            f"{f' of {config.num_processes} processes' if config.num_processes else ''}")
+    how = (
+        f"lbfgs to a gradient norm of {config.tol:g} (at most {config.max_iter} iterations)"
+        if config.optimizer == "lbfgs"
+        else f"{config.optimizer} lr {lrs}, batch {batches}, {config.epochs} epochs"
+    )
+    return (
+        f"jaxlin: {config.model} ({config.impl}), {how}, seed {seeds}, {''.join(e + ', ' for e in extras)}"
+        f"on {num_devices} {jax.devices()[0].platform} device(s)"
+        f"{f' of {config.num_processes} processes' if config.num_processes else ''}"
+    )
 
 
 def sweep_size(config: Config, num_runs: int) -> str:
@@ -63,8 +69,10 @@ def sweep_size(config: Config, num_runs: int) -> str:
 
 def stopping_note(best_epoch: int, trained: int, config: Config) -> str:
     if trained < config.epochs:
-        return (f"stopped early after epoch {trained}: the validation loss has not improved for "
-                f"{config.early_stopping} epochs; keeping epoch {best_epoch}'s parameters")
+        return (
+            f"stopped early after epoch {trained}: the validation loss has not improved for "
+            f"{config.early_stopping} epochs; keeping epoch {best_epoch}'s parameters"
+        )
     return f"the validation loss was lowest in epoch {best_epoch}; keeping its parameters"
 
 
@@ -103,8 +111,10 @@ def sweep_progress(metrics: Mapping[str, list[float]], pairs: Sequence[dict]) ->
     if not finite:
         return f"{len(losses)} models, all diverged"
     best = min(finite, key=losses.__getitem__)
-    text = (f"{len(losses)} models  loss best {losses[best]:.4g} ({describe(pairs[best])}), "
-            f"worst {max(losses[i] for i in finite):.4g}")
+    text = (
+        f"{len(losses)} models  loss best {losses[best]:.4g} ({describe(pairs[best])}), "
+        f"worst {max(losses[i] for i in finite):.4g}"
+    )
     if len(finite) < len(losses):
         text += f", {len(losses) - len(finite)} diverged"
     if "test_accuracy" in metrics:
@@ -119,8 +129,12 @@ def _row(names, cells) -> str:
     return "  ".join(f"{cell:>{max(8, len(name))}}" for name, cell in zip(names, cells))
 
 
-def sweep_table(pairs: Sequence[dict], histories: Sequence[dict], diverged: Sequence[int | None],
-                extras: Sequence[dict] | None = None) -> list[dict]:
+def sweep_table(
+    pairs: Sequence[dict],
+    histories: Sequence[dict],
+    diverged: Sequence[int | None],
+    extras: Sequence[dict] | None = None,
+) -> list[dict]:
     """Print one row per model and return the runs as metrics.json keeps them; `extras`, one dict
     per model, are figures to add to each final (e.g. the exact fit's)."""
     runs = []
@@ -128,8 +142,7 @@ def sweep_table(pairs: Sequence[dict], histories: Sequence[dict], diverged: Sequ
     for m, (pair, history, epoch) in enumerate(zip(pairs, histories, diverged)):
         final = {**{k: v[-1] for k, v in history.items()}, **(extras[m] if extras else {})}
         runs.append({**pair, "history": history, "final": final, "diverged_epoch": epoch})
-        print(_row(pair, pair.values()) + "  " +
-              (f"diverged in epoch {epoch}" if epoch else shown(final, ", ")))
+        print(_row(pair, pair.values()) + "  " + (f"diverged in epoch {epoch}" if epoch else shown(final, ", ")))
     return runs
 
 
@@ -140,8 +153,11 @@ def crossval_table(result) -> list[dict]:
     print(_row(result.runs[0], result.runs[0]) + "  mean valid loss (per fold)")
     for i, (run, mean, losses) in enumerate(zip(result.runs, result.mean, result.fold_losses)):
         rows.append({**run, "mean_valid_loss": float(mean), "fold_valid_loss": [float(v) for v in losses]})
-        print(_row(run, run.values()) + f"  {mean:.4g} ({_value(rows[-1]['fold_valid_loss'])})"
-              + ("  <- chosen" if i == result.best else ""))
+        print(
+            _row(run, run.values())
+            + f"  {mean:.4g} ({_value(rows[-1]['fold_valid_loss'])})"
+            + ("  <- chosen" if i == result.best else "")
+        )
     if result.chosen is None:
         print("no run has a finite mean validation loss: every one diverged on some fold")
     else:

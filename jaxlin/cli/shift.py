@@ -1,17 +1,18 @@
 """`python -m jaxlin.train --shift covariate|label`: the distribution-shift experiment as a command."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import jax
 
-from jaxlin.engine.checkpoint import save_checkpoint
-from jaxlin.experiments.config import Config
+from jaxlin.cli.loops import LoopError
 from jaxlin.data.dataset import Dataset
 from jaxlin.data.shift import covariate_shift, label_shift
-from jaxlin.experiments.distribution_shift import correct_covariate_shift, correct_label_shift, shift_sizes
-from jaxlin.cli.loops import LoopError
+from jaxlin.engine.checkpoint import save_checkpoint
 from jaxlin.engine.training import TrainingDiverged
+from jaxlin.experiments.config import Config
+from jaxlin.experiments.distribution_shift import correct_covariate_shift, correct_label_shift, shift_sizes
 
 
 def shifted_data(config: Config, data: Dataset):
@@ -31,8 +32,11 @@ def run_shift(config: Config, data: Dataset, out: Path) -> dict:
     except ValueError as err:  # a set left empty by the selection
         raise LoopError(f"{err} Use more data, or a weaker --shift-strength.") from None
     sizes = shift_sizes(shifted)
-    print(f"{shifted.description}\nsource {sizes['source']} labelled images, target {sizes['target']} images (labels "
-          f"only for the oracle), target test {sizes['target_test']}", flush=True)
+    print(
+        f"{shifted.description}\nsource {sizes['source']} labelled images, target {sizes['target']} images (labels "
+        f"only for the oracle), target test {sizes['target_test']}",
+        flush=True,
+    )
     try:
         if config.shift == "covariate":
             result = correct_covariate_shift(config, shifted, clip=config.beta_clip)
@@ -47,6 +51,8 @@ def run_shift(config: Config, data: Dataset, out: Path) -> dict:
         plot_shift(shifted, result.figures, result.arrays, out / "shift.png")
     accuracy = result.figures["target_accuracy"]
     gain = accuracy["corrected"] - accuracy["uncorrected"]
-    print(f"correction {'helped' if gain > 0 else 'did not help'}: target accuracy {accuracy['uncorrected']:.4f} "
-          f"-> {accuracy['corrected']:.4f} ({gain:+.4f}); the oracle reaches {accuracy['oracle']:.4f}")
+    print(
+        f"correction {'helped' if gain > 0 else 'did not help'}: target accuracy {accuracy['uncorrected']:.4f} "
+        f"-> {accuracy['corrected']:.4f} ({gain:+.4f}); the oracle reaches {accuracy['oracle']:.4f}"
+    )
     return {"final": result.figures}

@@ -3,6 +3,7 @@ device-resident batches, and the registry of datasets that models name.
 
 tensorflow-datasets is imported only when Fashion-MNIST is loaded.
 """
+
 import importlib
 
 from jaxlin.data.classes import FASHION_MNIST_LABELS, text_labels
@@ -10,8 +11,8 @@ from jaxlin.data.dataset import Dataset
 from jaxlin.data.device import image_batches, prepare_images, preprocess_images, to_device
 from jaxlin.data.errors import DataError
 from jaxlin.data.holdout import hold_out, validation_indices
-from jaxlin.data.polynomial import polynomial_data, polynomial_features
 from jaxlin.data.idx import read_idx, write_idx
+from jaxlin.data.polynomial import polynomial_data, polynomial_features
 from jaxlin.data.synthetic import linear_dataset, synthetic_data
 
 # name -> "module:function"; each function is loader(key, *, source_dir=None, tfds_dir=None) -> Dataset.

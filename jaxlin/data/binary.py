@@ -1,5 +1,6 @@
 """Two-class data from Fashion-MNIST, for logistic regression: the examples of two classes,
 relabelled 0 and 1."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,12 +31,19 @@ def class_pair(data: Dataset, classes: tuple[int, int]) -> Dataset:
         return images, jnp.asarray((labels[rows] == b).astype(np.int32))
 
     names = None if data.label_names is None else (data.label_names[a], data.label_names[b])
-    return dataclasses.replace(data, train=keep(data.train), valid=keep(data.valid), test=keep(data.test),
-                               label_names=names, source=f"{data.source}:classes {a} vs {b}")
+    return dataclasses.replace(
+        data,
+        train=keep(data.train),
+        valid=keep(data.valid),
+        test=keep(data.test),
+        label_names=names,
+        source=f"{data.source}:classes {a} vs {b}",
+    )
 
 
-def tshirt_vs_shirt_dataset(key=None, *, source_dir: str | os.PathLike | None = None,
-                            tfds_dir: str | os.PathLike | None = None) -> Dataset:
+def tshirt_vs_shirt_dataset(
+    key=None, *, source_dir: str | os.PathLike | None = None, tfds_dir: str | os.PathLike | None = None
+) -> Dataset:
     """Fashion-MNIST's T-shirts/tops (label 0) and shirts (label 1): 12,000 training and 2,000
     test images."""
     from jaxlin.data.fashion_mnist import fashion_mnist_dataset

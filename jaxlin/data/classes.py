@@ -1,4 +1,5 @@
 """The class names of Fashion-MNIST."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -6,8 +7,16 @@ from collections.abc import Sequence
 import numpy as np
 
 FASHION_MNIST_LABELS = (
-    "t-shirt", "trouser", "pullover", "dress", "coat",
-    "sandal", "shirt", "sneaker", "bag", "ankle boot",
+    "t-shirt",
+    "trouser",
+    "pullover",
+    "dress",
+    "coat",
+    "sandal",
+    "shirt",
+    "sneaker",
+    "bag",
+    "ankle boot",
 )
 
 

@@ -1,4 +1,5 @@
 """A dataset as models and the engine see it: splits of device arrays, and how to prepare a batch."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,6 +22,7 @@ class Dataset:
     label_names: static; the class names, for classification data.
     source: static; what the data are, e.g. "fashion_mnist/official" (a resumed run must match it).
     """
+
     train: Any
     test: Any = None
     valid: Any = None
@@ -35,4 +37,5 @@ class Dataset:
 
 
 jax.tree_util.register_dataclass(
-    Dataset, data_fields=["train", "test", "valid", "truth"], meta_fields=["prepare", "label_names", "source"])
+    Dataset, data_fields=["train", "test", "valid", "truth"], meta_fields=["prepare", "label_names", "source"]
+)

@@ -4,6 +4,7 @@ Keeping u8 on the device takes a quarter of the memory of float32, and turning a
 float32 in [0, 1] (`prepare_images`, the data step) is fused into the compiled code that uses it,
 so no per-batch host-to-device copy ever happens.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -47,8 +48,13 @@ def _gather(images, labels, idx, resize):
 
 
 def image_batches(
-    key: jax.Array | None, images: jax.Array, labels: jax.Array, batch_size: int, *,
-    shuffle: bool = True, resize: int | tuple[int, int] | None = None,
+    key: jax.Array | None,
+    images: jax.Array,
+    labels: jax.Array,
+    batch_size: int,
+    *,
+    shuffle: bool = True,
+    resize: int | tuple[int, int] | None = None,
 ) -> Iterator[tuple[jax.Array, jax.Array]]:
     """Ready-to-use image minibatches, like the book's `load_data_fashion_mnist` iterators.
 

@@ -1,4 +1,5 @@
 """Load Fashion-MNIST (D2L 3.5) through tfds, offline or online, fast after the first time."""
+
 from __future__ import annotations
 
 import os
@@ -21,7 +22,8 @@ READERS = ("array_record", "tfds")
 
 
 def fashion_mnist_builder(
-    source_dir: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None,
+    source_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
 ) -> JaxlinFashionMnist:
     """The tfds builder for the files that `source_dir` and the default places give, prepared.
 
@@ -62,8 +64,11 @@ def _read_tfds(builder: JaxlinFashionMnist, split: str) -> tuple[np.ndarray, np.
 
 
 def load_fashion_mnist(
-    split: str, *, source_dir: str | os.PathLike | None = None,
-    data_dir: str | os.PathLike | None = None, reader: Literal["array_record", "tfds"] = "array_record",
+    split: str,
+    *,
+    source_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    reader: Literal["array_record", "tfds"] = "array_record",
 ) -> tuple[np.ndarray, np.ndarray]:
     """A split of Fashion-MNIST as host arrays, in the original file order.
 
@@ -87,9 +92,14 @@ def load_fashion_mnist(
     names = splits.split_names(split, sources.SPLIT_PREFIX)  # syntax and names, before any reading
     if reader not in READERS:
         raise ValueError(f"reader must be one of {', '.join(READERS)}; got {reader!r}.")
-    sizes, whole = read_prepared(source_dir, _data_dir(data_dir), lambda builder: (
-        {name: builder.info.splits[name].num_examples for name in sources.SPLIT_PREFIX},
-        {name: _read(builder, name, reader) for name in names}))
+    sizes, whole = read_prepared(
+        source_dir,
+        _data_dir(data_dir),
+        lambda builder: (
+            {name: builder.info.splits[name].num_examples for name in sources.SPLIT_PREFIX},
+            {name: _read(builder, name, reader) for name in names},
+        ),
+    )
     # Outside read_prepared, which takes any error of its reader for a damaged prepared copy.
     slices = splits.read_instructions(split, sizes)
     (name, start, stop), *more = slices
@@ -108,14 +118,29 @@ def _read(builder: JaxlinFashionMnist, split: str, reader: str) -> tuple[np.ndar
 
 
 def fashion_mnist_dataset(
-    key=None, *, source_dir: str | os.PathLike | None = None, tfds_dir: str | os.PathLike | None = None,
+    key=None,
+    *,
+    source_dir: str | os.PathLike | None = None,
+    tfds_dir: str | os.PathLike | None = None,
 ) -> Dataset:
     """Both splits on the device as a Dataset: u8 images and i32 labels, prepared to f32 in jit.
 
     `key` is ignored (the real data hold no randomness), as every dataset loader takes one.
     """
     del key
-    train, test, name = read_prepared(source_dir, _data_dir(tfds_dir), lambda builder: (
-        _read(builder, "train", "array_record"), _read(builder, "test", "array_record"), builder.builder_config.name))
-    return Dataset(train=to_device(*train), test=to_device(*test), prepare=prepare_images,
-                   label_names=FASHION_MNIST_LABELS, source=f"fashion_mnist/{name}")
+    train, test, name = read_prepared(
+        source_dir,
+        _data_dir(tfds_dir),
+        lambda builder: (
+            _read(builder, "train", "array_record"),
+            _read(builder, "test", "array_record"),
+            builder.builder_config.name,
+        ),
+    )
+    return Dataset(
+        train=to_device(*train),
+        test=to_device(*test),
+        prepare=prepare_images,
+        label_names=FASHION_MNIST_LABELS,
+        source=f"fashion_mnist/{name}",
+    )

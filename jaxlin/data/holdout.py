@@ -6,6 +6,7 @@ examples are drawn from a key, so one seed always holds out the same ones, and f
 data each class gives the same fraction (class-balanced), as scikit-learn's stratified split does.
 K-fold cross-validation holds out each of k folds in turn (`kfold`, `fold`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,8 +24,9 @@ class SplitError(ValueError):
     """A validation fraction or a number of folds that the data cannot be split into."""
 
 
-def validation_indices(key: jax.Array, labels: np.ndarray | None, num_examples: int,
-                       fraction: float) -> tuple[np.ndarray, np.ndarray]:
+def validation_indices(
+    key: jax.Array, labels: np.ndarray | None, num_examples: int, fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
     """The examples to keep for training and to hold out: (train i32[n − k], valid i32[k]).
 
     With `labels` (int[n]), each class holds out round(fraction · its count) of its examples;
@@ -43,9 +45,11 @@ def validation_indices(key: jax.Array, labels: np.ndarray | None, num_examples: 
         rank = np.arange(num_examples) - np.repeat(first, counts)
         held = by_class[rank < np.repeat(np.round(fraction * counts), counts)]
     if held.size in (0, num_examples):
-        raise SplitError(f"A validation fraction of {fraction} of {num_examples} training examples leaves "
-                         f"{'no validation' if held.size == 0 else 'no training'} examples; choose a fraction "
-                         "that keeps at least one of each.")
+        raise SplitError(
+            f"A validation fraction of {fraction} of {num_examples} training examples leaves "
+            f"{'no validation' if held.size == 0 else 'no training'} examples; choose a fraction "
+            "that keeps at least one of each."
+        )
     mask = np.zeros(num_examples, bool)
     mask[held] = True
     return np.flatnonzero(~mask).astype(np.int32), np.flatnonzero(mask).astype(np.int32)
@@ -72,13 +76,15 @@ def kfold(key: jax.Array, num_examples: int, k: int) -> jax.Array:
     k = checks.positive_int("k", k)
     if k < 2 or k > n or n % k:
         divisors = [d for d in range(2, n + 1) if n % d == 0][:8]
-        raise SplitError(f"K-fold needs k from 2 to n that divides the {n} training examples (equal folds), "
-                         f"got k = {k}; try one of {', '.join(map(str, divisors)) or 'none: n is too small'}.")
+        raise SplitError(
+            f"K-fold needs k from 2 to n that divides the {n} training examples (equal folds), "
+            f"got k = {k}; try one of {', '.join(map(str, divisors)) or 'none: n is too small'}."
+        )
     return random_order(key, n).reshape(k, n // k)
 
 
 def fold(data: Dataset, folds: jax.Array, j: int) -> Dataset:
     """`data` with fold j of its training split as the validation split and the other folds as
     the training split (`folds` from `kfold`); the test split is left as it is."""
-    rest = jnp.concatenate([folds[:j], folds[j + 1:]]).reshape(-1)
+    rest = jnp.concatenate([folds[:j], folds[j + 1 :]]).reshape(-1)
     return dataclasses.replace(data, train=take_examples(data.train, rest), valid=take_examples(data.train, folds[j]))

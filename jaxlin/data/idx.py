@@ -4,6 +4,7 @@ An IDX file is a 4-byte magic number (two zero bytes, a type code, 0x08 for uint
 number of dimensions), one big-endian uint32 per dimension, then the values in C order.
 Files may be gzip-compressed (name ending in .gz) or plain.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -30,9 +31,7 @@ def _read_bytes(path: Path) -> bytes:
                 return f.read()
         return path.read_bytes()
     except (OSError, EOFError, zlib.error) as err:
-        raise DataError(
-            f"{path} is corrupt or truncated ({err}). Replace it with a fresh copy of the file."
-        ) from None
+        raise DataError(f"{path} is corrupt or truncated ({err}). Replace it with a fresh copy of the file.") from None
 
 
 def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
@@ -87,8 +86,10 @@ def content_id(path: str | os.PathLike) -> str:
     path = Path(path)
     if path.suffix == ".gz":
         if path.stat().st_size < 18:  # a gzip header (10 bytes) and trailer (8)
-            raise DataError(f"{path} is {path.stat().st_size} bytes long, too short to be a gzip file; "
-                            "it is truncated or empty. Replace it with a fresh copy of the file.")
+            raise DataError(
+                f"{path} is {path.stat().st_size} bytes long, too short to be a gzip file; "
+                "it is truncated or empty. Replace it with a fresh copy of the file."
+            )
         with path.open("rb") as f:
             f.seek(-8, os.SEEK_END)
             crc, size = struct.unpack("<II", f.read(8))

@@ -6,6 +6,7 @@ fits, degree 1 underfits and degree 20 can overfit. The book's `max_degree = 20`
 0..19; jaxlin keeps x²⁰ too, so that `--degree D` means a polynomial of degree D for every D in
 0..20 (x²⁰/20! is below 1e-9 for |x| < 3, so the extra feature changes no figure).
 """
+
 from __future__ import annotations
 
 import math
@@ -42,11 +43,16 @@ def polynomial_data(key: jax.Array, num_examples: int, noise: float = NOISE) -> 
     return X, X @ true_weights() + noise * jax.random.normal(key_noise, (n,), jnp.float32)
 
 
-def polynomial_dataset(key: jax.Array, *, num_train: int = BOOK_NUM_TRAIN, num_test: int = BOOK_NUM_TEST,
-                       source_dir=None, tfds_dir=None) -> Dataset:
+def polynomial_dataset(
+    key: jax.Array, *, num_train: int = BOOK_NUM_TRAIN, num_test: int = BOOK_NUM_TEST, source_dir=None, tfds_dir=None
+) -> Dataset:
     """The book's data as a Dataset: train (X f32[100, 21], y f32[100]), test likewise;
     truth: {"w": f32[21]}. source_dir and tfds_dir are ignored (there are no files)."""
     del source_dir, tfds_dir
     train_key, test_key = jax.random.split(key)
-    return Dataset(train=polynomial_data(train_key, num_train), test=polynomial_data(test_key, num_test),
-                   truth={"w": true_weights()}, source=f"polynomial/{num_train}+{num_test}")
+    return Dataset(
+        train=polynomial_data(train_key, num_train),
+        test=polynomial_data(test_key, num_test),
+        truth={"w": true_weights()},
+        source=f"polynomial/{num_train}+{num_test}",
+    )

@@ -5,6 +5,7 @@ nothing that gets in the way (its `incomplete.*` folder is removed), tfds's prog
 lines are kept out of the terminal (one line says what is prepared, where, and how long it took),
 and a prepared copy that was damaged later is prepared again from the source files.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,8 +21,8 @@ from typing import TypeVar
 import tensorflow_datasets as tfds
 from absl import logging as absl_logging
 
-from jaxlin.data import sources
 from jaxlin._util.filelock import locked
+from jaxlin.data import sources
 from jaxlin.data.errors import DataError
 from jaxlin.data.tfds_builder import JaxlinFashionMnist
 
@@ -48,11 +49,15 @@ def _usable(data_dir: Path) -> Path:
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise DataError(f"Cannot make the tfds data folder {data_dir} ({err.strerror}); pass a writable "
-                        "folder as --tfds-dir (data_dir=).") from None
+        raise DataError(
+            f"Cannot make the tfds data folder {data_dir} ({err.strerror}); pass a writable "
+            "folder as --tfds-dir (data_dir=)."
+        ) from None
     if not os.access(data_dir, os.W_OK):
-        raise DataError(f"The tfds data folder {data_dir} is not writable; pass a writable folder as "
-                        "--tfds-dir (data_dir=), or prepare the dataset once where you can write.")
+        raise DataError(
+            f"The tfds data folder {data_dir} is not writable; pass a writable folder as "
+            "--tfds-dir (data_dir=), or prepare the dataset once where you can write."
+        )
     return data_dir
 
 
@@ -70,8 +75,9 @@ def _prepared(files, name: str, data_dir: Path) -> JaxlinFashionMnist:
     with locked(data_dir / f".{JaxlinFashionMnist.name}.lock"):
         try:
             with _quiet():
-                builder = JaxlinFashionMnist(source_files=files, data_dir=data_dir, config=config,
-                                             file_format="array_record")
+                builder = JaxlinFashionMnist(
+                    source_files=files, data_dir=data_dir, config=config, file_format="array_record"
+                )
                 prepared = builder.is_prepared()
         except Exception as err:  # noqa: BLE001 - e.g. a garbage dataset_info.json
             raise _Damaged(err) from err
@@ -80,8 +86,12 @@ def _prepared(files, name: str, data_dir: Path) -> JaxlinFashionMnist:
                 shutil.rmtree(stale, ignore_errors=True)  # left by a preparation that was killed
             if files is None:
                 sources.check_online()
-            print(f"jaxlin: preparing Fashion-MNIST ({name}) in {prepared_folder(data_dir, name)}, once ...",
-                  end="", file=sys.stderr, flush=True)
+            print(
+                f"jaxlin: preparing Fashion-MNIST ({name}) in {prepared_folder(data_dir, name)}, once ...",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
             started, outcome = time.perf_counter(), " failed"
             try:
                 with _quiet():
@@ -118,5 +128,7 @@ def read_prepared(source_dir, data_dir: Path, read: Callable[[JaxlinFashionMnist
     try:
         return _read_once(files, name, data_dir, read)
     except _Damaged as damage:
-        raise DataError(f"The prepared Fashion-MNIST in {folder} cannot be read even after preparing it "
-                        f"again ({damage}). Delete {folder} and check the disk.") from None
+        raise DataError(
+            f"The prepared Fashion-MNIST in {folder} cannot be read even after preparing it "
+            f"again ({damage}). Delete {folder} and check the disk."
+        ) from None

@@ -15,6 +15,7 @@ oracle) from the other, and the target's test set from the test split. No image 
   each image of class k with probability q_k / max(q), for q drawn from a Dirichlet(α) (or given).
   The selection looks at y only, so p(x | y) is unchanged and only p(y) moves.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,6 +37,7 @@ class ShiftedData:
     the target's test set; target: labelled target data (train: the oracle's, whose images alone
     are what the corrections see) and the same test set; kind: "covariate" or "label";
     label_distribution: the target's intended q f32[10] for label shift, else None."""
+
     source: Dataset
     target: Dataset
     kind: str
@@ -57,8 +59,16 @@ def _kept(key, rows: np.ndarray, probability: np.ndarray) -> np.ndarray:
     return rows[np.asarray(jax.random.uniform(key, (len(rows),))) < probability[rows]]
 
 
-def _shifted(data: Dataset, key, source_p: np.ndarray, target_p: np.ndarray, test_p: np.ndarray,
-             kind: str, description: str, q=None) -> ShiftedData:
+def _shifted(
+    data: Dataset,
+    key,
+    source_p: np.ndarray,
+    target_p: np.ndarray,
+    test_p: np.ndarray,
+    kind: str,
+    description: str,
+    q=None,
+) -> ShiftedData:
     k_half, k_source, k_target, k_test = jax.random.split(key, 4)
     first, second = _halves(k_half, len(source_p))
     source, target = _kept(k_source, first, source_p), _kept(k_target, second, target_p)
@@ -68,25 +78,43 @@ def _shifted(data: Dataset, key, source_p: np.ndarray, target_p: np.ndarray, tes
             raise ValueError(f"The {name} set of the {kind} shift is empty: the shift is too strong for the data.")
     test_split = take_examples(data.test, jnp.asarray(test))
     return ShiftedData(
-        source=dataclasses.replace(data, train=take_examples(data.train, jnp.asarray(source)), valid=None, test=test_split),
-        target=dataclasses.replace(data, train=take_examples(data.train, jnp.asarray(target)), valid=None, test=test_split),
-        kind=kind, description=description, label_distribution=q)
+        source=dataclasses.replace(
+            data, train=take_examples(data.train, jnp.asarray(source)), valid=None, test=test_split
+        ),
+        target=dataclasses.replace(
+            data, train=take_examples(data.train, jnp.asarray(target)), valid=None, test=test_split
+        ),
+        kind=kind,
+        description=description,
+        label_distribution=q,
+    )
 
 
 def covariate_shift(data: Dataset, key: jax.Array, strength: float = DEFAULT_STRENGTH) -> ShiftedData:
     """Source and target that differ in p(x) (the images' ink), not in p(y | x); see the module.
     0 < strength <= MAX_STRENGTH."""
     if not 0 < strength <= MAX_STRENGTH:
-        raise ValueError(f"strength must be above 0 and at most {MAX_STRENGTH:g} (beyond it the selection "
-                         f"probabilities round to 0 and source and target stop overlapping); got {strength}.")
+        raise ValueError(
+            f"strength must be above 0 and at most {MAX_STRENGTH:g} (beyond it the selection "
+            f"probabilities round to 0 and source and target stop overlapping); got {strength}."
+        )
     train_ink, test_ink = ink(data.train[0]), ink(data.test[0])
     mean, std = train_ink.mean(), train_ink.std()
     z_train, z_test = (train_ink - mean) / std, (test_ink - mean) / std
     sigmoid = lambda t: np.asarray(jax.nn.sigmoid(t))
-    description = (f"covariate shift: images kept with probability σ(∓{strength:g}·z), z the image's "
-                   "standardised mean intensity (source: faint images, target: heavy ones)")
-    return _shifted(data, key, sigmoid(-strength * z_train), sigmoid(strength * z_train),
-                    sigmoid(strength * z_test), "covariate", description)
+    description = (
+        f"covariate shift: images kept with probability σ(∓{strength:g}·z), z the image's "
+        "standardised mean intensity (source: faint images, target: heavy ones)"
+    )
+    return _shifted(
+        data,
+        key,
+        sigmoid(-strength * z_train),
+        sigmoid(strength * z_train),
+        sigmoid(strength * z_test),
+        "covariate",
+        description,
+    )
 
 
 def label_shift(data: Dataset, key: jax.Array, q=None, alpha: float = 1.0) -> ShiftedData:
@@ -100,7 +128,17 @@ def label_shift(data: Dataset, key: jax.Array, q=None, alpha: float = 1.0) -> Sh
     q = q / q.sum()
     keep = q / q.max()
     train_labels, test_labels = np.asarray(data.train[1]), np.asarray(data.test[1])
-    description = ("label shift: target images of class k kept with probability q_k / max(q), "
-                   f"q = ({', '.join(f'{v:.3f}' for v in q)})")
-    return _shifted(data, k_rest, np.ones(len(train_labels)), keep[train_labels], keep[test_labels],
-                    "label", description, q.astype(np.float32))
+    description = (
+        "label shift: target images of class k kept with probability q_k / max(q), "
+        f"q = ({', '.join(f'{v:.3f}' for v in q)})"
+    )
+    return _shifted(
+        data,
+        k_rest,
+        np.ones(len(train_labels)),
+        keep[train_labels],
+        keep[test_labels],
+        "label",
+        description,
+        q.astype(np.float32),
+    )

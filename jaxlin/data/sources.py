@@ -5,6 +5,7 @@ variable, tfds's manual folder (`<data_dir>/downloads/manual`), and Debian's pac
 `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`). When none holds them, tfds
 downloads them from the official address, checked against the official checksums.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -74,12 +75,16 @@ def source_id(files: dict[str, Path] | None) -> str:
     ids = {name: content_id(path) for name, path in files.items()}
     if ids == OFFICIAL_IDS:
         return "official"
-    misnamed = {name: next(official for official, i in OFFICIAL_IDS.items() if i == found)
-                for name, found in ids.items() if found in OFFICIAL_IDS.values() and OFFICIAL_IDS[name] != found}
+    misnamed = {
+        name: next(official for official, i in OFFICIAL_IDS.items() if i == found)
+        for name, found in ids.items()
+        if found in OFFICIAL_IDS.values() and OFFICIAL_IDS[name] != found
+    }
     if misnamed:
         what = "; ".join(f"{files[name]} holds {official}" for name, official in misnamed.items())
-        raise DataError(f"Fashion-MNIST's files are misnamed (train and test swapped?): {what}. "
-                        "Give each file its own name.")
+        raise DataError(
+            f"Fashion-MNIST's files are misnamed (train and test swapped?): {what}. Give each file its own name."
+        )
     digest = hashlib.sha256(repr(sorted(ids.items())).encode()).hexdigest()
     return f"custom-{digest[:10]}"
 

@@ -1,6 +1,7 @@
 """tensorflow-datasets' split syntax ("train[:90%]", "train[:1%]+test[-5:]"), read by tfds's own parser
 (`ReadInstruction.from_spec(spec).to_absolute`, percentages rounded to the closest example as in tfds).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,8 +37,10 @@ class _Sizes(dict):
 
 
 def _bad(spec: object, names: Iterable[str], reason: str) -> ValueError:
-    return ValueError(f"Bad split {spec!r} ({reason}): split must be {' or '.join(map(repr, names))}, optionally "
-                      "sliced and joined with '+' as in tensorflow-datasets, e.g. 'train[:90%]+test[-5:]'.")
+    return ValueError(
+        f"Bad split {spec!r} ({reason}): split must be {' or '.join(map(repr, names))}, optionally "
+        "sliced and joined with '+' as in tensorflow-datasets, e.g. 'train[:90%]+test[-5:]'."
+    )
 
 
 def _absolute(spec: object, num_examples: Mapping[str, int]) -> list[tuple[str, int, int]]:
@@ -46,8 +49,9 @@ def _absolute(spec: object, num_examples: Mapping[str, int]) -> list[tuple[str, 
     try:
         instruction = tfds.core.ReadInstruction.from_spec(spec)
     except (ValueError, TypeError, AssertionError, NotImplementedError):
-        raise _bad(spec, num_examples, "not name or name[start:stop] with whole numbers or percentages "
-                   "within ±100%") from None
+        raise _bad(
+            spec, num_examples, "not name or name[start:stop] with whole numbers or percentages within ±100%"
+        ) from None
     try:
         absolute = instruction.to_absolute(_Sizes({name: _Size(n) for name, n in num_examples.items()}))
     except _Refused as why:

@@ -1,4 +1,5 @@
 """Synthetic regression data: y = Xw + b + noise, the book's (D2L 3.2.1) and weight decay's (4.5.2)."""
+
 from __future__ import annotations
 
 import jax
@@ -39,8 +40,7 @@ def synthetic_data(
     return X, y
 
 
-def linear_dataset(key: jax.Array, *, num_examples: int = BOOK_NUM_EXAMPLES, source_dir=None,
-                   tfds_dir=None) -> Dataset:
+def linear_dataset(key: jax.Array, *, num_examples: int = BOOK_NUM_EXAMPLES, source_dir=None, tfds_dir=None) -> Dataset:
     """The book's linear-regression data (w = [2, −3.4], b = 4.2, noise 0.01) as a Dataset.
 
     train: (X f32[n, 2], y f32[n]); no test split; truth: {"w": f32[2], "b": f32[]}.
@@ -48,12 +48,14 @@ def linear_dataset(key: jax.Array, *, num_examples: int = BOOK_NUM_EXAMPLES, sou
     """
     del source_dir, tfds_dir
     w, b = jnp.asarray(BOOK_W, jnp.float32), jnp.float32(BOOK_B)
-    return Dataset(train=synthetic_data(key, w, b, num_examples), truth={"w": w, "b": b},
-                   source=f"synthetic_linear/{num_examples}")
+    return Dataset(
+        train=synthetic_data(key, w, b, num_examples), truth={"w": w, "b": b}, source=f"synthetic_linear/{num_examples}"
+    )
 
 
-def high_dim_dataset(key: jax.Array, *, num_inputs: int = 200, num_train: int = 20, num_test: int = 100,
-                     source_dir=None, tfds_dir=None) -> Dataset:
+def high_dim_dataset(
+    key: jax.Array, *, num_inputs: int = 200, num_train: int = 20, num_test: int = 100, source_dir=None, tfds_dir=None
+) -> Dataset:
     """D2L 4.5.2's data for weight decay: y = 0.05 + Σᵢ 0.01·xᵢ + N(0, 0.01²), d = 200 inputs and
     only 20 training examples (100 test), so that an unregularised model overfits.
 
@@ -63,5 +65,9 @@ def high_dim_dataset(key: jax.Array, *, num_inputs: int = 200, num_train: int = 
     del source_dir, tfds_dir
     w, b = jnp.full((num_inputs,), 0.01, jnp.float32), jnp.float32(0.05)
     train_key, test_key = jax.random.split(key)
-    return Dataset(train=synthetic_data(train_key, w, b, num_train), test=synthetic_data(test_key, w, b, num_test),
-                   truth={"w": w, "b": b}, source=f"high_dim/{num_inputs}/{num_train}+{num_test}")
+    return Dataset(
+        train=synthetic_data(train_key, w, b, num_train),
+        test=synthetic_data(test_key, w, b, num_test),
+        truth={"w": w, "b": b},
+        source=f"high_dim/{num_inputs}/{num_train}+{num_test}",
+    )

@@ -6,6 +6,7 @@ writes `array_record`, in the original order (`disable_shuffling=True`). Each co
 one set of source files: "official" for the real data (local or downloaded), "custom-<hash>"
 for anything else, so a small test set and the real one are never mixed up in one data_dir.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow_datasets as tfds
 
-from jaxlin.data.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
 from jaxlin.data.errors import DataError
+from jaxlin.data.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
 from jaxlin.data.sources import BASE_URL, FILE_NAMES, SPLIT_PREFIX
 
 NUM_CLASSES = 10
@@ -34,11 +35,14 @@ class JaxlinFashionMnist(tfds.core.GeneratorBasedBuilder):
         return tfds.core.DatasetInfo(
             builder=self,
             description="Fashion-MNIST (Zalando Research), prepared by jaxlin without TensorFlow.",
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Tensor(
-                    shape=(28, 28), dtype=np.uint8, encoding=tfds.features.Encoding.BYTES),
-                "label": tfds.features.ClassLabel(num_classes=NUM_CLASSES),
-            }),
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Tensor(
+                        shape=(28, 28), dtype=np.uint8, encoding=tfds.features.Encoding.BYTES
+                    ),
+                    "label": tfds.features.ClassLabel(num_classes=NUM_CLASSES),
+                }
+            ),
             supervised_keys=("image", "label"),
             disable_shuffling=True,
             homepage="https://github.com/zalandoresearch/fashion-mnist",

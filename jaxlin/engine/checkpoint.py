@@ -6,6 +6,7 @@ do this for a whole `TrainState`; `load_params` rebuilds a nested dict of the pa
 `load_checkpoint` fills template pytrees (e.g. a fresh train state) and refuses a file whose
 structure, shapes or dtypes differ. PRNG keys are stored as their raw key data.
 """
+
 from __future__ import annotations
 
 import json
@@ -81,7 +82,7 @@ def load_params(path: str | os.PathLike) -> dict[str, Any]:
     for key, value in arrays.items():
         if not key.startswith("params["):
             continue
-        names = [part.strip("'\"") for part in key[len("params["):-1].split("][")]
+        names = [part.strip("'\"") for part in key[len("params[") : -1].split("][")]
         node = params
         for name in names[:-1]:
             node = node.setdefault(name, {})

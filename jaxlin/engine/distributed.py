@@ -10,6 +10,7 @@ arrays (`parallel.replicate`), since `jax.device_put` cannot reach another proce
 A process that cannot reach the coordinator would abort inside XLA after its timeout, with a C++
 stack trace; `join` first waits for the coordinator's port itself, so that case ends in a sentence.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,8 +21,7 @@ from collections.abc import Mapping
 
 import jax
 
-ENV = {"coordinator": "JAXLIN_COORDINATOR", "num_processes": "JAXLIN_NUM_PROCESSES",
-       "process_id": "JAXLIN_PROCESS_ID"}
+ENV = {"coordinator": "JAXLIN_COORDINATOR", "num_processes": "JAXLIN_NUM_PROCESSES", "process_id": "JAXLIN_PROCESS_ID"}
 OPTIONS = {"coordinator": "--coordinator", "num_processes": "--num-processes", "process_id": "--process-id"}
 TIMEOUT_S = 60
 HEARTBEAT_S = 10  # a process silent this long has died: the others stop
@@ -30,6 +30,7 @@ HEARTBEAT_S = 10  # a process silent this long has died: the others stop
 @dataclasses.dataclass(frozen=True)
 class Cluster:
     """Where the processes meet (host:port of process 0), how many there are, and which this is."""
+
     coordinator: str
     num_processes: int
     process_id: int
@@ -47,8 +48,9 @@ def _integer(name: str, value) -> int:
         raise ValueError(f"{OPTIONS[name]} ({ENV[name]}) must be a whole number, got {value!r}.") from None
 
 
-def cluster_from(coordinator=None, num_processes=None, process_id=None,
-                 environ: Mapping[str, str] = os.environ) -> Cluster | None:
+def cluster_from(
+    coordinator=None, num_processes=None, process_id=None, environ: Mapping[str, str] = os.environ
+) -> Cluster | None:
     """The cluster that the options, or else the JAXLIN_* environment variables, describe; None
     when neither names one. ValueError, saying what to fix, when the description is incomplete or wrong."""
     given = {"coordinator": coordinator, "num_processes": num_processes, "process_id": process_id}
@@ -57,16 +59,21 @@ def cluster_from(coordinator=None, num_processes=None, process_id=None,
         return None
     missing = [f"{OPTIONS[k]} ({ENV[k]})" for k, v in values.items() if v is None]
     if missing:
-        raise ValueError("training across processes needs the coordinator's address, the number of processes "
-                         f"and this process's id; missing: {', '.join(missing)}.")
+        raise ValueError(
+            "training across processes needs the coordinator's address, the number of processes "
+            f"and this process's id; missing: {', '.join(missing)}."
+        )
     host, _, port = str(values["coordinator"]).rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{OPTIONS['coordinator']} must be HOST:PORT with a port from 1 to 65535 "
-                         f"(e.g. 127.0.0.1:12355), got {values['coordinator']!r}.")
+        raise ValueError(
+            f"{OPTIONS['coordinator']} must be HOST:PORT with a port from 1 to 65535 "
+            f"(e.g. 127.0.0.1:12355), got {values['coordinator']!r}."
+        )
     count, rank = _integer("num_processes", values["num_processes"]), _integer("process_id", values["process_id"])
     if count < 1 or not 0 <= rank < count:
-        raise ValueError(f"the process id must be from 0 to the number of processes - 1 ({count} processes), "
-                         f"got {rank}.")
+        raise ValueError(
+            f"the process id must be from 0 to the number of processes - 1 ({count} processes), got {rank}."
+        )
     return Cluster(str(values["coordinator"]), count, rank)
 
 
@@ -90,17 +97,25 @@ def join(cluster: Cluster, timeout_s: float = TIMEOUT_S) -> None:
             with socket.create_server((host, port)):
                 pass  # free: the coordination service can listen there
         except OSError as err:
-            raise RuntimeError(f"process 0 cannot serve as coordinator on {cluster.coordinator}: "
-                               f"{err.strerror or err}. Process 0 runs the coordinator: give this host's "
-                               "address and a free port.") from None
+            raise RuntimeError(
+                f"process 0 cannot serve as coordinator on {cluster.coordinator}: "
+                f"{err.strerror or err}. Process 0 runs the coordinator: give this host's "
+                "address and a free port."
+            ) from None
     elif not _wait_for_port(host, port, timeout_s):
-        raise RuntimeError(f"process {cluster.process_id} found no coordinator at {cluster.coordinator} within "
-                           f"{timeout_s:.0f} s. Start process 0 with the same --coordinator and --num-processes.")
+        raise RuntimeError(
+            f"process {cluster.process_id} found no coordinator at {cluster.coordinator} within "
+            f"{timeout_s:.0f} s. Start process 0 with the same --coordinator and --num-processes."
+        )
     jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPUs all-reduce over gloo
     jax.config.update("jax_enable_preemption_service", False)  # it would swallow SIGTERM
-    jax.distributed.initialize(coordinator_address=cluster.coordinator, num_processes=cluster.num_processes,
-                               process_id=cluster.process_id, initialization_timeout=int(timeout_s),
-                               heartbeat_timeout_seconds=HEARTBEAT_S)
+    jax.distributed.initialize(
+        coordinator_address=cluster.coordinator,
+        num_processes=cluster.num_processes,
+        process_id=cluster.process_id,
+        initialization_timeout=int(timeout_s),
+        heartbeat_timeout_seconds=HEARTBEAT_S,
+    )
 
 
 def leave() -> None:

@@ -5,6 +5,7 @@ best epoch's parameters.
 sees each epoch with the best so far, and the loop ends once the watched figure has not improved
 for `patience` epochs.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,6 +17,7 @@ from jaxlin._util import checks
 
 class Best(NamedTuple):
     """The best epoch so far: its number (1-based), its value of the watched figure, its parameters."""
+
     epoch: int
     value: float
     params: Any
@@ -31,15 +33,22 @@ def patience_ran_out(best: Best | None, epoch: int, patience: int) -> bool:
     return best is not None and epoch - best.epoch >= patience
 
 
-def keep_best(epochs: Iterable[tuple[Any, Mapping[str, float]]], *, patience: int, monitor: str = "valid_loss",
-              best: Best | None = None) -> Iterator[tuple[Any, Mapping[str, float], Best | None]]:
+def keep_best(
+    epochs: Iterable[tuple[Any, Mapping[str, float]]],
+    *,
+    patience: int,
+    monitor: str = "valid_loss",
+    best: Best | None = None,
+) -> Iterator[tuple[Any, Mapping[str, float], Best | None]]:
     """Yield (state, metrics, best) for each epoch of `epochs` until `metrics[monitor]` has not
     improved for `patience` epochs. `best` continues an earlier run's record (e.g. on resume)."""
     patience = checks.positive_int("patience", patience)
     for state, metrics in epochs:
         if monitor not in metrics:
-            raise ValueError(f"Early stopping watches {monitor!r}, which the epoch does not report "
-                             f"(it reports {', '.join(metrics)}); hold out a validation split.")
+            raise ValueError(
+                f"Early stopping watches {monitor!r}, which the epoch does not report "
+                f"(it reports {', '.join(metrics)}); hold out a validation split."
+            )
         epoch = int(state.epoch)
         if improves(metrics[monitor], best):
             best = Best(epoch, metrics[monitor], state.params)

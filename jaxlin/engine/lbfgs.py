@@ -9,6 +9,7 @@ optax's L-BFGS and zoom line search, the whole loop one `lax.while_loop` in one 
 that is mean loss + (1 / (C · n)) · ½‖w‖², the same problem when C = 1 / (n · λ) (λ = 1e-4 on
 Fashion-MNIST's 60,000 training images: C = 1/6). sklearn does not penalise the intercept either.
 """
+
 from __future__ import annotations
 
 import functools
@@ -29,6 +30,7 @@ class Solution(NamedTuple):
     and its gradient's norm there (the `norm` asked for), the L-BFGS iterations run (one line search each),
     whether grad_norm <= tol, and the host's wall seconds of the whole call, tracing and
     compiling included, of which compile_seconds traced and compiled."""
+
     params: Any
     objective: float
     grad_norm: float
@@ -68,22 +70,33 @@ def _lbfgs_loop(objective, params, tol, max_iter, memory, norm):
         # Near the optimum the line search accepts steps that change the objective by rounding alone
         # (approximate Wolfe, 1e-6 relative); a larger rise or a non-finite value ends the run.
         stuck = ~(new_value <= value + 1e-6 * jnp.abs(value))
-        kept = jax.tree.map(lambda old, new: jnp.where(stuck, old, new),
-                            (params, state, value, grad), (new_params, new_state, new_value, new_grad))
+        kept = jax.tree.map(
+            lambda old, new: jnp.where(stuck, old, new),
+            (params, state, value, grad),
+            (new_params, new_state, new_value, new_grad),
+        )
         return (*kept, k + 1, stuck)
 
     state = solver.init(params)
     value, grad = value_and_grad(params, state=state)
     params, _, value, grad, k, _ = jax.lax.while_loop(
-        keep_going, step, (params, state, value, grad, jnp.int32(0), jnp.bool_(False)))
+        keep_going, step, (params, state, value, grad, jnp.int32(0), jnp.bool_(False))
+    )
     return params, value, _norm(grad), k
 
 
 _compiled_loop = jax.jit(_lbfgs_loop, static_argnames=("memory", "norm"))
 
 
-def solve_lbfgs(objective: Callable[[Any], jax.Array], params: Any, *, tol: float = 1e-4,
-                max_iter: int = 500, memory: int = 10, norm: str = "l2") -> Solution:
+def solve_lbfgs(
+    objective: Callable[[Any], jax.Array],
+    params: Any,
+    *,
+    tol: float = 1e-4,
+    max_iter: int = 500,
+    memory: int = 10,
+    norm: str = "l2",
+) -> Solution:
     """Minimise a smooth full-batch objective with `optax.lbfgs` and its zoom line search, in one
     `lax.while_loop` inside one jit. Stops when the gradient's `norm` is <= `tol`, after
     `max_iter` iterations, or when a step raised the objective beyond rounding or made it
@@ -113,8 +126,15 @@ def solve_lbfgs(objective: Callable[[Any], jax.Array], params: Any, *, tol: floa
     compiled = _compiled_loop.lower(objective, params, tol, max_iter, memory=memory, norm=norm).compile()
     compile_seconds = time.perf_counter() - clock
     params, value, grad_norm, k = jax.block_until_ready(compiled(objective, params, tol, max_iter))
-    return Solution(params, float(value), float(grad_norm), int(k), bool(grad_norm <= tol),
-                    time.perf_counter() - clock, compile_seconds)
+    return Solution(
+        params,
+        float(value),
+        float(grad_norm),
+        int(k),
+        bool(grad_norm <= tol),
+        time.perf_counter() - clock,
+        compile_seconds,
+    )
 
 
 def _regularized(loss_fn, mask, data, weight_decay, params):
@@ -125,8 +145,9 @@ def _regularized(loss_fn, mask, data, weight_decay, params):
     return loss + weight_decay * 0.5 * sum(jax.tree.leaves(squares))
 
 
-def regularized_objective(loss_fn: Callable, data: Any, weight_decay: float,
-                          mask: Any | Callable[[Any], Any] | None = None) -> Partial:
+def regularized_objective(
+    loss_fn: Callable, data: Any, weight_decay: float, mask: Any | Callable[[Any], Any] | None = None
+) -> Partial:
     """objective(params) -> f32[] = loss_fn(params, data) + weight_decay · ½ Σ ‖leaf‖² over the
     leaves `mask` selects, as a `jax.tree_util.Partial` (the data and λ are its arrays).
 

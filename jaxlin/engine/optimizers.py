@@ -6,6 +6,7 @@ because its loss is summed over the batch; jaxlin's losses are batch means, so t
 simply −lr · grad (−lr · (grad + λ·w) for the weights with weight decay λ, written by hand here;
 the optax optimizers get `optax.add_decayed_weights` chained before them, see `regularization`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,8 +19,9 @@ from jaxlin._util import checks
 from jaxlin.ops.regularization import decayed, weights_only
 
 
-def sgd(learning_rate: float | jax.Array,
-        weight_decay: float | jax.Array = 0.0) -> optax.GradientTransformationExtraArgs:
+def sgd(
+    learning_rate: float | jax.Array, weight_decay: float | jax.Array = 0.0
+) -> optax.GradientTransformationExtraArgs:
     """Plain minibatch SGD, w ← w − lr · (∇w + λ·w) (λ = weight_decay, on the weights "w" only,
     not the biases), with no state of its own. Updates keep the gradients' dtype.
 
@@ -48,8 +50,12 @@ def sgd(learning_rate: float | jax.Array,
 
 
 def _nonnegative(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not np.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.floating, np.integer))
+        or not np.isfinite(value)
+        or value < 0
+    ):
         raise ValueError(f"{name} must be a number ≥ 0 (e.g. 0, 0.1 or 3), got {value!r}.")
     return float(value)
 
@@ -70,8 +76,9 @@ def _with_weight_decay(name: str) -> Callable[..., optax.GradientTransformation]
     if name == "scratch-sgd":
         return sgd  # its own decay, written out
     if name == "adamw":  # decoupled weight decay, adamw's own
-        return lambda learning_rate, weight_decay: optax.adamw(learning_rate, weight_decay=weight_decay,
-                                                               mask=weights_only)
+        return lambda learning_rate, weight_decay: optax.adamw(
+            learning_rate, weight_decay=weight_decay, mask=weights_only
+        )
     return lambda learning_rate, weight_decay: decayed(OPTIMIZERS[name](learning_rate), weight_decay)
 
 

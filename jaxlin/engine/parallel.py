@@ -11,6 +11,7 @@ Several processes or hosts (`jaxlin.distributed`): once every process has joined
 `jax.devices()` lists all their devices and the same mesh spans them. Each process holds the same
 data set, as it does when each loads Fashion-MNIST; `replicate` then makes global arrays of it.
 """
+
 from __future__ import annotations
 
 from typing import Any

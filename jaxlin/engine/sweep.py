@@ -5,6 +5,7 @@ see `jaxlin.make_optimizer`) and shuffle key, stacked along a leading model axis
 shared. A sweep over 4 learning rates x 3 seeds is one compiled epoch processing 12 models side
 by side, each giving the result of its own run (equal to rounding: vmap batches the matmuls).
 """
+
 from __future__ import annotations
 
 import math
@@ -49,8 +50,14 @@ def unstack(tree: Any, index: int) -> Any:
     return jax.tree_util.tree_map(lambda leaf: leaf[index], tree)
 
 
-def jit_sweep_epoch(loss_fn: LossFn, optimizer: optax.GradientTransformation, *, batch_size: int,
-                    per_model_data: bool = False, **options):
+def jit_sweep_epoch(
+    loss_fn: LossFn,
+    optimizer: optax.GradientTransformation,
+    *,
+    batch_size: int,
+    per_model_data: bool = False,
+    **options,
+):
     """`make_epoch` vmapped over a stack of train states, jitted. The data are shared, or with
     `per_model_data` stacked along the same model axis (each model its own data of the same shapes,
     e.g. its own polynomial degree or cross-validation fold).
@@ -93,8 +100,9 @@ def order_groups(states: TrainState) -> np.ndarray | None:
     """The models that shuffle alike (same key and epoch) as rows of indices i32[G, M], G groups
     of M models each; None when no two models share an order or the groups differ in size."""
     n = states.epoch.shape[0]
-    alike = np.concatenate([np.asarray(jax.random.key_data(states.key)).reshape(n, -1),
-                            np.asarray(states.epoch).reshape(n, 1)], axis=1)
+    alike = np.concatenate(
+        [np.asarray(jax.random.key_data(states.key)).reshape(n, -1), np.asarray(states.epoch).reshape(n, 1)], axis=1
+    )
     _, group = np.unique(alike, axis=0, return_inverse=True)
     sizes = np.bincount(group.ravel())
     if sizes.max() == 1 or (sizes != sizes[0]).any():
@@ -112,13 +120,22 @@ def mark_diverged(diverged: list[int | None], losses: Sequence[float], epoch: in
 
 def split_history(history: dict[str, list[list[float]]], num_models: int) -> list[dict[str, list[float]]]:
     """{name: [per epoch: [per model]]} -> one {name: [per epoch]} per model."""
-    return [{name: [per_epoch[m] for per_epoch in values] for name, values in history.items()}
-            for m in range(num_models)]
+    return [
+        {name: [per_epoch[m] for per_epoch in values] for name, values in history.items()} for m in range(num_models)
+    ]
 
 
 def sweep(
-    states: TrainState, loss_fn: LossFn, optimizer: optax.GradientTransformation, data: Any, *,
-    batch_size: int, num_epochs: int, eval_data: Any = None, per_model_data: bool = False, **options,
+    states: TrainState,
+    loss_fn: LossFn,
+    optimizer: optax.GradientTransformation,
+    data: Any,
+    *,
+    batch_size: int,
+    num_epochs: int,
+    eval_data: Any = None,
+    per_model_data: bool = False,
+    **options,
 ) -> SweepResult:
     """Train a stack of models together (`stack` their `init_state`s) for `num_epochs` epochs.
 

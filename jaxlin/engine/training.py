@@ -6,6 +6,7 @@ a `lax.scan` runs the full batches, and a smaller last batch is one more step. `
 yields `(state, metrics)` after each epoch, so the caller owns the loop: it prints, checkpoints
 or stops as it likes (`fit` runs it to the end). Metrics reach the host once per epoch.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,7 +18,6 @@ import jax.numpy as jnp
 import optax
 
 from jaxlin._util import checks
-
 from jaxlin.engine import parallel
 from jaxlin.engine.early_stopping import keep_best
 from jaxlin.ops.order import batch_indices, take_examples
@@ -40,6 +40,7 @@ class TrainState(NamedTuple):
     see `jaxlin.make_optimizer`); key: the run's shuffle key, epoch e shuffling with
     `epoch_key(key, e)`; epoch: i32[], the number of epochs done.
     """
+
     params: Any
     opt_state: Any
     key: jax.Array
@@ -86,9 +87,15 @@ def epoch_key(key: jax.Array, epoch: int | jax.Array) -> jax.Array:
 
 
 def make_epoch(
-    loss_fn: LossFn, optimizer: optax.GradientTransformation, *, batch_size: int,
-    drop_remainder: bool = False, has_aux: bool = False, eval_fn: EvalFn | None = None,
-    prepare: Callable[[Any], Any] | None = None, batch_sharding: jax.sharding.Sharding | None = None,
+    loss_fn: LossFn,
+    optimizer: optax.GradientTransformation,
+    *,
+    batch_size: int,
+    drop_remainder: bool = False,
+    has_aux: bool = False,
+    eval_fn: EvalFn | None = None,
+    prepare: Callable[[Any], Any] | None = None,
+    batch_sharding: jax.sharding.Sharding | None = None,
 ):
     """A pure function running one shuffled epoch of minibatch training; jit or vmap it.
 
@@ -136,8 +143,14 @@ def make_epoch(
     return epoch
 
 
-def jit_epoch(loss_fn: LossFn, optimizer: optax.GradientTransformation, *, batch_size: int,
-              mesh: jax.sharding.Mesh | None = None, **options):
+def jit_epoch(
+    loss_fn: LossFn,
+    optimizer: optax.GradientTransformation,
+    *,
+    batch_size: int,
+    mesh: jax.sharding.Mesh | None = None,
+    **options,
+):
     """`make_epoch`, jitted; with a `mesh`, data parallel over its devices (then replicate the
     state and data on it too: `jaxlin.engine.parallel.replicate`)."""
     sharding = None
@@ -147,8 +160,9 @@ def jit_epoch(loss_fn: LossFn, optimizer: optax.GradientTransformation, *, batch
     return jax.jit(make_epoch(loss_fn, optimizer, batch_size=batch_size, batch_sharding=sharding, **options))
 
 
-def train_epochs(epoch_fn, state: TrainState, data: Any, eval_data: Any = None, *,
-                 num_epochs: int) -> Iterator[tuple[TrainState, dict[str, Any]]]:
+def train_epochs(
+    epoch_fn, state: TrainState, data: Any, eval_data: Any = None, *, num_epochs: int
+) -> Iterator[tuple[TrainState, dict[str, Any]]]:
     """Run `epoch_fn` `num_epochs` times, yielding (state, metrics) after each epoch, metrics as
     host floats (lists of floats for a stack of models). Nothing is checked or kept here."""
     for _ in range(checks.positive_int("num_epochs", num_epochs)):
@@ -173,11 +187,22 @@ def check_finite(metrics: Mapping[str, Any], epoch: int) -> None:
 
 
 def fit(
-    params: Any, loss_fn: LossFn, optimizer: optax.GradientTransformation, data: Any, *,
-    key: jax.Array, batch_size: int, num_epochs: int, drop_remainder: bool = False,
-    has_aux: bool = False, eval_fn: EvalFn | None = None, eval_data: Any = None,
-    prepare: Callable[[Any], Any] | None = None, mesh: jax.sharding.Mesh | None = None,
-    patience: int | None = None, monitor: str = "valid_loss",
+    params: Any,
+    loss_fn: LossFn,
+    optimizer: optax.GradientTransformation,
+    data: Any,
+    *,
+    key: jax.Array,
+    batch_size: int,
+    num_epochs: int,
+    drop_remainder: bool = False,
+    has_aux: bool = False,
+    eval_fn: EvalFn | None = None,
+    eval_data: Any = None,
+    prepare: Callable[[Any], Any] | None = None,
+    mesh: jax.sharding.Mesh | None = None,
+    patience: int | None = None,
+    monitor: str = "valid_loss",
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
 ) -> FitResult:
     """Train for `num_epochs` shuffled epochs, one compiled call each.
@@ -208,12 +233,23 @@ def fit(
     state = init_state(params, optimizer, key)
     if mesh is not None:
         state, data, eval_data = parallel.replicate((state, data, eval_data), mesh)
-    epoch_fn = jit_epoch(loss_fn, optimizer, batch_size=batch_size, mesh=mesh, drop_remainder=drop_remainder,
-                         has_aux=has_aux, eval_fn=eval_fn, prepare=prepare)
+    epoch_fn = jit_epoch(
+        loss_fn,
+        optimizer,
+        batch_size=batch_size,
+        mesh=mesh,
+        drop_remainder=drop_remainder,
+        has_aux=has_aux,
+        eval_fn=eval_fn,
+        prepare=prepare,
+    )
     history: History = {}
     epochs = train_epochs(epoch_fn, state, data, eval_data, num_epochs=num_epochs)
-    epochs = (keep_best(epochs, patience=patience, monitor=monitor) if patience is not None
-              else ((s, m, None) for s, m in epochs))
+    epochs = (
+        keep_best(epochs, patience=patience, monitor=monitor)
+        if patience is not None
+        else ((s, m, None) for s, m in epochs)
+    )
     for epoch, (state, metrics, best) in enumerate(epochs):
         check_finite(metrics, epoch)
         append_metrics(history, metrics)

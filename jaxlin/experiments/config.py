@@ -6,13 +6,14 @@ the "how" mark say *what* a run is (a resumed run must match them all); the othe
 carried out and may change between a run and its `--resume`. The book settings live in the model
 modules only (`BOOK`), so a Config has no defaults of its own for them: build it with `make_config`.
 """
+
 from __future__ import annotations
 
 import dataclasses
 
 from jaxlin._util import checks
-from jaxlin.experiments import config_checks
 from jaxlin.engine.optimizers import OPTIMIZERS
+from jaxlin.experiments import config_checks
 from jaxlin.experiments.config_checks import SOLVERS
 from jaxlin.models import IMPLEMENTATIONS, get_model
 
@@ -55,8 +56,14 @@ class Config:
 
     @property
     def is_sweep(self) -> bool:
-        return len(self.lr) * len(self.seed) * len(self.batch_size) * len(self.degree or (None,)) \
-            * len(self.weight_decay or (None,)) > 1
+        return (
+            len(self.lr)
+            * len(self.seed)
+            * len(self.batch_size)
+            * len(self.degree or (None,))
+            * len(self.weight_decay or (None,))
+            > 1
+        )
 
     def run_options(self) -> dict[str, tuple]:
         """What varies between the runs besides learning rate and seed: weight decay and the
@@ -104,8 +111,9 @@ def make_config(model: str = "softmax", **options) -> Config:
         decays = config_checks.as_tuple("weight_decay", options["weight_decay"], config_checks.weight_decay)
         options["weight_decay"] = config_checks.distinct("weight_decay", decays)
     if "degree" in model_options:
-        degrees = config_checks.as_tuple("degree", options.get("degree", model_options["degree"]),
-                                  lambda v: checks.degree(v, module.MAX_DEGREE))
+        degrees = config_checks.as_tuple(
+            "degree", options.get("degree", model_options["degree"]), lambda v: checks.degree(v, module.MAX_DEGREE)
+        )
         options["degree"] = config_checks.distinct("degree", degrees)
     impl = options.pop("impl", "concise")
     if impl not in IMPLEMENTATIONS:
@@ -114,19 +122,34 @@ def make_config(model: str = "softmax", **options) -> Config:
     if optimizer not in (*OPTIMIZERS, *SOLVERS):
         raise ValueError(f"Unknown optimizer {optimizer!r}; choose one of: {', '.join((*OPTIMIZERS, *SOLVERS))}.")
     if optimizer in SOLVERS:
-        config_checks.check_solver(options, hint=" (--shift solves with lbfgs unless you give --optimizer, e.g. "
-                            "--optimizer sgd to train for epochs)" if options.get("shift") else "")
+        config_checks.check_solver(
+            options,
+            hint=" (--shift solves with lbfgs unless you give --optimizer, e.g. --optimizer sgd to train for epochs)"
+            if options.get("shift")
+            else "",
+        )
         options = {"tol": 1e-4, "max_iter": 1000, **options}
     elif "tol" in options or "max_iter" in options:
         raise ValueError("tol and max_iter are settings of the lbfgs solver (--optimizer lbfgs).")
     config = Config(
-        model=model, impl=impl, optimizer=optimizer,
-        lr=config_checks.distinct("lr", config_checks.as_tuple("lr", options.pop("lr", book.learning_rate),
-                                                 lambda v: checks.positive_float("learning rate", v))),
+        model=model,
+        impl=impl,
+        optimizer=optimizer,
+        lr=config_checks.distinct(
+            "lr",
+            config_checks.as_tuple(
+                "lr", options.pop("lr", book.learning_rate), lambda v: checks.positive_float("learning rate", v)
+            ),
+        ),
         seed=config_checks.distinct("seed", config_checks.as_tuple("seed", options.pop("seed", 0), config_checks.seed)),
-        batch_size=config_checks.distinct("batch_size", config_checks.as_tuple(
-            "batch_size", options.pop("batch_size", book.batch_size),
-            lambda v: checks.positive_int("batch_size", v, below=2**31))),
+        batch_size=config_checks.distinct(
+            "batch_size",
+            config_checks.as_tuple(
+                "batch_size",
+                options.pop("batch_size", book.batch_size),
+                lambda v: checks.positive_int("batch_size", v, below=2**31),
+            ),
+        ),
         epochs=checks.positive_int("epochs", options.pop("epochs", book.num_epochs), below=2**31),
         **{k: config_checks.option(k, v) for k, v in options.items()},
     )
@@ -136,8 +159,10 @@ def make_config(model: str = "softmax", **options) -> Config:
     config = config_checks.check_cluster(config)
     config = config_checks.check_shift(config_checks.check_generalization(config))
     if config.is_sweep and (config.resume or (config.devices or 1) > 1):
-        raise ValueError("a sweep (several learning rates, seeds, batch sizes or degrees) runs on one device "
-                         "and cannot resume; drop devices/resume or sweep one value")
+        raise ValueError(
+            "a sweep (several learning rates, seeds, batch sizes or degrees) runs on one device "
+            "and cannot resume; drop devices/resume or sweep one value"
+        )
     if config.resume and config.output_dir is None:
         raise ValueError("resuming needs the folder of the run to continue (--output-dir)")
     return config

@@ -1,4 +1,5 @@
 """The checks `make_config` runs on each setting, each raising a ValueError that says what to fix."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,6 +12,7 @@ from jaxlin._util import checks
 from jaxlin.data.shift import DEFAULT_STRENGTH, MAX_STRENGTH
 from jaxlin.engine.distributed import cluster_from
 from jaxlin.ops.shift_correction import DEFAULT_CLIP
+
 
 def as_tuple(name: str, value, check) -> tuple:
     values = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else (value,)
@@ -58,17 +60,26 @@ SOLVERS = ("lbfgs",)  # full-batch, to convergence: no epochs, minibatches or le
 
 
 def check_solver(options: dict, hint: str = "") -> None:
-    given = sorted(k for k in ("lr", "batch_size", "epochs", "early_stopping", "kfold", "resume")
-                   if options.get(k) not in (None, False))
+    given = sorted(
+        k
+        for k in ("lr", "batch_size", "epochs", "early_stopping", "kfold", "resume")
+        if options.get(k) not in (None, False)
+    )
     if given:
-        raise ValueError(f"lbfgs solves the full-batch problem to convergence in one compiled loop; "
-                         f"{', '.join(given)} do(es) not apply (use tol and max_iter){hint}.")
-    for name, check in (("tol", lambda v: checks.positive_float("tol", v)),
-                        ("max_iter", lambda v: checks.positive_int("max_iter", v, below=2**31))):
+        raise ValueError(
+            f"lbfgs solves the full-batch problem to convergence in one compiled loop; "
+            f"{', '.join(given)} do(es) not apply (use tol and max_iter){hint}."
+        )
+    for name, check in (
+        ("tol", lambda v: checks.positive_float("tol", v)),
+        ("max_iter", lambda v: checks.positive_int("max_iter", v, below=2**31)),
+    ):
         if name in options:
             options[name] = check(options[name])
-    if len(tuple(as_tuple("seed", options.get("seed", 0), seed))) > 1 or \
-            len(as_tuple("weight_decay", options.get("weight_decay", 0.0), weight_decay)) > 1:
+    if (
+        len(tuple(as_tuple("seed", options.get("seed", 0), seed))) > 1
+        or len(as_tuple("weight_decay", options.get("weight_decay", 0.0), weight_decay)) > 1
+    ):
         raise ValueError("lbfgs solves one problem: give one seed and one weight decay.")
 
 
@@ -77,18 +88,22 @@ def check_generalization(config):
     if config.validation is not None:
         fraction = checks.positive_float("validation", config.validation)
         if not fraction < 1:
-            raise ValueError(f"validation is the fraction of training examples held out, between 0 and 1 "
-                             f"(e.g. 0.1); got {config.validation}.")
+            raise ValueError(
+                f"validation is the fraction of training examples held out, between 0 and 1 "
+                f"(e.g. 0.1); got {config.validation}."
+            )
         config = dataclasses.replace(config, validation=fraction)
     if config.early_stopping is not None:
         patience = checks.positive_int("early_stopping (the patience, in epochs)", config.early_stopping)
         config = dataclasses.replace(config, early_stopping=patience)
         if config.validation is None:
-            raise ValueError("early stopping watches the validation loss: hold out a validation split too "
-                             "(--validation FRACTION)")
+            raise ValueError(
+                "early stopping watches the validation loss: hold out a validation split too (--validation FRACTION)"
+            )
         if config.is_sweep or config.kfold:
-            raise ValueError("early stopping works on one run: give one learning rate, seed, batch size and "
-                             "degree, without kfold.")
+            raise ValueError(
+                "early stopping works on one run: give one learning rate, seed, batch size and degree, without kfold."
+            )
     if config.kfold is not None:
         config = dataclasses.replace(config, kfold=checks.positive_int("kfold", config.kfold))
         if config.kfold < 2:
@@ -96,8 +111,10 @@ def check_generalization(config):
         if len(config.batch_size) > 1:
             raise ValueError("cross-validation (kfold) takes one batch size; sweep batch sizes without it.")
         if config.validation is not None or config.resume or (config.devices or 1) > 1:
-            raise ValueError("cross-validation makes its own validation folds and runs on one device without "
-                             "resuming: drop --validation, --resume and --devices")
+            raise ValueError(
+                "cross-validation makes its own validation folds and runs on one device without "
+                "resuming: drop --validation, --resume and --devices"
+            )
     return config
 
 
@@ -116,20 +133,34 @@ def check_shift(config):
         raise ValueError(f"shift must be one of {', '.join(SHIFTS)}, got {config.shift!r}.")
     if config.model != "softmax":
         raise ValueError(f"the distribution-shift experiment trains softmax regressions; drop --model {config.model}.")
-    clashes = [name for name, on in (("a sweep", config.is_sweep), ("kfold", config.kfold),
-                                     ("validation", config.validation), ("early stopping", config.early_stopping),
-                                     ("resume", config.resume), ("several devices", (config.devices or 1) > 1)) if on]
+    clashes = [
+        name
+        for name, on in (
+            ("a sweep", config.is_sweep),
+            ("kfold", config.kfold),
+            ("validation", config.validation),
+            ("early stopping", config.early_stopping),
+            ("resume", config.resume),
+            ("several devices", (config.devices or 1) > 1),
+        )
+        if on
+    ]
     if clashes:
-        raise ValueError(f"the distribution-shift experiment trains three single models (uncorrected, corrected, "
-                         f"oracle) with its own splits; it does not combine with {', '.join(clashes)}.")
+        raise ValueError(
+            f"the distribution-shift experiment trains three single models (uncorrected, corrected, "
+            f"oracle) with its own splits; it does not combine with {', '.join(clashes)}."
+        )
     if config.shift == "label" and any(v is not None for v in covariate_only.values()):
         raise ValueError("shift_strength and beta_clip are settings of the covariate shift, not the label shift.")
     if config.shift == "covariate":
-        strength = checks.positive_float("shift_strength", DEFAULT_STRENGTH if config.shift_strength is None
-                                          else config.shift_strength)
+        strength = checks.positive_float(
+            "shift_strength", DEFAULT_STRENGTH if config.shift_strength is None else config.shift_strength
+        )
         if strength > MAX_STRENGTH:
-            raise ValueError(f"shift_strength must be at most {MAX_STRENGTH:g}: beyond it the selection probabilities "
-                             f"round to 0, source and target stop overlapping and importance weights do not exist.")
+            raise ValueError(
+                f"shift_strength must be at most {MAX_STRENGTH:g}: beyond it the selection probabilities "
+                f"round to 0, source and target stop overlapping and importance weights do not exist."
+            )
         clip = checks.positive_float("beta_clip", DEFAULT_CLIP if config.beta_clip is None else config.beta_clip)
         config = dataclasses.replace(config, shift_strength=strength, beta_clip=clip)
     return config
@@ -140,10 +171,18 @@ def check_cluster(config):
     cluster = cluster_from(config.coordinator, config.num_processes, config.process_id, environ={})
     if cluster is None:
         return config
-    shared = not (config.is_sweep or config.kfold or config.shift or config.optimizer in SOLVERS
-                  or config.resume or config.devices)
+    shared = not (
+        config.is_sweep
+        or config.kfold
+        or config.shift
+        or config.optimizer in SOLVERS
+        or config.resume
+        or config.devices
+    )
     if not shared:
-        raise ValueError("training across processes runs one model with a minibatch optimizer, on every device "
-                         "of every process, from the start: drop --num-processes, or drop the sweep, --kfold, "
-                         "--shift, lbfgs, --resume or --devices")
+        raise ValueError(
+            "training across processes runs one model with a minibatch optimizer, on every device "
+            "of every process, from the start: drop --num-processes, or drop the sweep, --kfold, "
+            "--shift, lbfgs, --resume or --devices"
+        )
     return dataclasses.replace(config, num_processes=cluster.num_processes, process_id=cluster.process_id)

@@ -5,6 +5,7 @@ together in one vmapped, compiled epoch.
 `crossval_start` lays the models out (the command trains them in its own loop, printing each
 epoch); `cross_validate` trains them to the end and summarizes.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,14 +16,13 @@ import jax
 import numpy as np
 
 from jaxlin._util import checks
-from jaxlin.experiments.config import Config
 from jaxlin.data import Dataset
 from jaxlin.data.holdout import SplitError, fold, kfold
-from jaxlin.experiments.setup import checked_data, epoch_options, run_data, runs, start
-from jaxlin.models import get_model
 from jaxlin.engine.sweep import stack, sweep
 from jaxlin.engine.training import TrainState
-
+from jaxlin.experiments.config import Config
+from jaxlin.experiments.setup import checked_data, epoch_options, run_data, runs, start
+from jaxlin.models import get_model
 
 MAX_STACKED_BYTES = 4 * 2**30  # each (run, fold) model trains on its own copy of its training folds
 
@@ -49,9 +49,11 @@ def crossval_start(model: ModuleType, config: Config, data: Dataset) -> tuple[li
     models = [{**run, "fold": j} for run in runs(config) for j in range(config.kfold)]
     size = len(models) * sum(leaf.nbytes for leaf in jax.tree_util.tree_leaves(data.train))
     if size > MAX_STACKED_BYTES:
-        raise SplitError(f"Cross-validating {len(models)} models would stack {len(models)} copies of the "
-                         f"training data ({size / 2**30:.1f} GiB, more than {MAX_STACKED_BYTES / 2**30:.0f}); "
-                         "use fewer folds or runs.")
+        raise SplitError(
+            f"Cross-validating {len(models)} models would stack {len(models)} copies of the "
+            f"training data ({size / 2**30:.1f} GiB, more than {MAX_STACKED_BYTES / 2**30:.0f}); "
+            "use fewer folds or runs."
+        )
     starts = [start(model, config, m) for m in models]
     without_test = dataclasses.replace(data, test=None)  # the test split plays no part in choosing
     datasets = stack([run_data(model, fold(without_test, folds, m["fold"]), m) for m in models])
@@ -76,6 +78,14 @@ def cross_validate(config: Config, data: Dataset | None = None) -> CrossValidati
     model = get_model(config.model)
     data = checked_data(model, config, data)
     models, optimizer, states, datasets = crossval_start(model, config, data)
-    result = sweep(states, model.LOSSES[config.impl], optimizer, datasets.train, num_epochs=config.epochs,
-                   eval_data=datasets, per_model_data=True, **epoch_options(model, config, data))
+    result = sweep(
+        states,
+        model.LOSSES[config.impl],
+        optimizer,
+        datasets.train,
+        num_epochs=config.epochs,
+        eval_data=datasets,
+        per_model_data=True,
+        **epoch_options(model, config, data),
+    )
     return summarize_folds(models, [h["valid_loss"][-1] for h in result.histories], config.kfold)

@@ -5,6 +5,7 @@ test set: `uncorrected` (trained on the source), `corrected` (on the source with
 weights from the correction) and `oracle` (on labelled target data, which the corrections never
 see: they use the target's images only).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,18 +15,25 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlin.experiments.config import SOLVERS, Config
 from jaxlin.data.dataset import Dataset
 from jaxlin.data.device import prepare_images
 from jaxlin.data.holdout import hold_out
 from jaxlin.data.shift import ShiftedData
+from jaxlin.engine.lbfgs import regularized_objective, solve_lbfgs
+from jaxlin.experiments.config import SOLVERS, Config
 from jaxlin.experiments.setup import solve_model, train_model
 from jaxlin.models import get_model
-from jaxlin.ops.shift_correction import (
-    DEFAULT_CLIP, class_ratio, confusion_matrix, effective_sample_size, estimate_label_shift, importance_weights,
-    label_distribution, label_shift_weights)
-from jaxlin.engine.lbfgs import regularized_objective, solve_lbfgs
 from jaxlin.ops.example_weights import with_weights
+from jaxlin.ops.shift_correction import (
+    DEFAULT_CLIP,
+    class_ratio,
+    confusion_matrix,
+    effective_sample_size,
+    estimate_label_shift,
+    importance_weights,
+    label_distribution,
+    label_shift_weights,
+)
 
 DOMAIN_WEIGHT_DECAY = 1e-3  # keeps the domain classifier's log-odds, and so the weights, moderate
 DOMAIN_KEY, HOLDOUT_KEY = 1, 2  # folded into key(data_seed), which the shift's construction uses whole
@@ -34,6 +42,7 @@ DOMAIN_KEY, HOLDOUT_KEY = 1, 2  # folded into key(data_seed), which the shift's 
 class ShiftResult(NamedTuple):
     """figures: what metrics.json holds (host floats and lists); arrays: per-example values for
     plots (NumPy); params: the corrected model's parameters."""
+
     figures: dict[str, Any]
     arrays: dict[str, np.ndarray]
     params: Any
@@ -47,8 +56,10 @@ def _train(config: Config, data: Dataset, log) -> tuple[Any, dict[str, Any]]:
         solution = solve_model(config, data)
         params, solver = solution.params, {"iterations": solution.iterations, "converged": solution.converged}
         if not solution.converged:
-            log(f"  not converged: gradient norm {solution.grad_norm:.3g} after {solution.iterations} iterations "
-                "(raise --max-iter)")
+            log(
+                f"  not converged: gradient norm {solution.grad_norm:.3g} after {solution.iterations} iterations "
+                "(raise --max-iter)"
+            )
     else:
         params = train_model(config, data).params
     figures = jax.jit(get_model(config.model).evaluate)(params, data)
@@ -59,8 +70,11 @@ def _three_runs(config: Config, shifted: ShiftedData, weights, log, uncorrected=
     """Uncorrected (unless given as its (params, scores)), corrected (weighted) and oracle:
     ({"target_accuracy": {run: ...}, "target_loss": {...}}, {run: params})."""
     runs, params = {}, {}
-    for name, data in (("uncorrected", shifted.source), ("corrected", _weighted(shifted.source, weights)),
-                       ("oracle", shifted.target)):
+    for name, data in (
+        ("uncorrected", shifted.source),
+        ("corrected", _weighted(shifted.source, weights)),
+        ("oracle", shifted.target),
+    ):
         done = uncorrected if name == "uncorrected" else None
         params[name], runs[name] = done or _train(config, data, log)
         log(f"  {name:<11} target test accuracy {runs[name]['accuracy']:.4f}")
@@ -76,8 +90,11 @@ def _weighted(data: Dataset, weights) -> Dataset:
 
 def shift_sizes(shifted: ShiftedData) -> dict[str, int]:
     """The number of source, target and target-test examples."""
-    return {"source": int(shifted.source.train[1].shape[0]), "target": int(shifted.target.train[1].shape[0]),
-            "target_test": int(shifted.source.test[1].shape[0])}
+    return {
+        "source": int(shifted.source.train[1].shape[0]),
+        "target": int(shifted.target.train[1].shape[0]),
+        "target_test": int(shifted.source.test[1].shape[0]),
+    }
 
 
 def domain_classifier(source_images, target_images, key, *, holdout: float = 0.2):
@@ -87,8 +104,9 @@ def domain_classifier(source_images, target_images, key, *, holdout: float = 0.2
     logistic = get_model("logistic")
     images = jnp.concatenate([source_images, target_images])
     labels = jnp.concatenate([jnp.zeros(len(source_images), jnp.int32), jnp.ones(len(target_images), jnp.int32)])
-    data = hold_out(Dataset(train=(images, labels), prepare=prepare_images, label_names=("source", "target")),
-                    key, holdout)
+    data = hold_out(
+        Dataset(train=(images, labels), prepare=prepare_images, label_names=("source", "target")), key, holdout
+    )
     objective = regularized_objective(logistic.LOSSES["concise"], data, DOMAIN_WEIGHT_DECAY)
     start = jax.tree.map(jnp.zeros_like, logistic.init(key))  # a convex problem: start at 0, as sklearn does
     params = solve_lbfgs(objective, start, tol=1e-4, max_iter=500).params
@@ -97,24 +115,39 @@ def domain_classifier(source_images, target_images, key, *, holdout: float = 0.2
     return params, accuracy, counts[0] / counts[1]
 
 
-def correct_covariate_shift(config: Config, shifted: ShiftedData, *, clip: float = DEFAULT_CLIP,
-                            log=print) -> ShiftResult:
+def correct_covariate_shift(
+    config: Config, shifted: ShiftedData, *, clip: float = DEFAULT_CLIP, log=print
+) -> ShiftResult:
     """The book's four steps: label source 0 and target 1, fit logistic regression h, weight each
     source example by β = min(exp h(x) · n_s/n_t, clip), train on the weighted risk."""
     source_images = shifted.source.train[0]
-    params, detector_accuracy, odds = domain_classifier(source_images, shifted.target.train[0],
-                                                        jax.random.fold_in(jax.random.key(config.data_seed), DOMAIN_KEY))
+    params, detector_accuracy, odds = domain_classifier(
+        source_images, shifted.target.train[0], jax.random.fold_in(jax.random.key(config.data_seed), DOMAIN_KEY)
+    )
     logit = get_model("logistic").logit
     h = logit(params, shifted.source.prepared((source_images,))[0])
     beta = importance_weights(h, clip=clip, odds=odds)
-    log(f"domain classifier: held-out accuracy {detector_accuracy:.4f}; β from {float(beta.min()):.3g} to "
-        f"{float(beta.max()):.3g}, {float((beta >= clip).mean()):.1%} clipped at {clip:g}")
+    log(
+        f"domain classifier: held-out accuracy {detector_accuracy:.4f}; β from {float(beta.min()):.3g} to "
+        f"{float(beta.max()):.3g}, {float((beta >= clip).mean()):.1%} clipped at {clip:g}"
+    )
     by_figure, params = _three_runs(config, shifted, beta, log)
-    figures = {"kind": "covariate", "description": shifted.description, "sizes": shift_sizes(shifted), **by_figure,
-               "domain_accuracy": detector_accuracy, "beta": {
-                   "clip": clip, "min": float(beta.min()), "median": float(jnp.median(beta)), "max": float(beta.max()),
-                   "mean": float(beta.mean()), "clipped_fraction": float((beta >= clip).mean()),
-                   "effective_sample_size": float(effective_sample_size(beta))}}
+    figures = {
+        "kind": "covariate",
+        "description": shifted.description,
+        "sizes": shift_sizes(shifted),
+        **by_figure,
+        "domain_accuracy": detector_accuracy,
+        "beta": {
+            "clip": clip,
+            "min": float(beta.min()),
+            "median": float(jnp.median(beta)),
+            "max": float(beta.max()),
+            "mean": float(beta.mean()),
+            "clipped_fraction": float((beta >= clip).mean()),
+            "effective_sample_size": float(effective_sample_size(beta)),
+        },
+    }
     return ShiftResult(figures, {"beta": np.asarray(beta)}, params["corrected"])
 
 
@@ -139,10 +172,22 @@ def correct_label_shift(config: Config, shifted: ShiftedData, *, validation: flo
     logits = softmax.logits(params["uncorrected"], shifted.source.prepared((test_images,))[0])
     adjusted = float(((logits + jnp.log(class_ratio(q_hat, p))).argmax(-1) == test_labels).mean())
     by_figure["target_accuracy"]["adjusted"] = adjusted
-    log(f"  {'adjusted':<11} target test accuracy {adjusted:.4f} (the uncorrected model, decision rule moved by log q̂/p)")
-    figures = {"kind": "label", "description": shifted.description, "sizes": shift_sizes(shifted), **by_figure,
-               "label_distribution": {"source": p.tolist(), "target": q_true.tolist(), "estimated": q_hat.tolist(),
-                                      "predicted": mu.tolist()},
-               "estimation_error_l1": error, "prediction_mean_error_l1": naive_error,
-               "confusion_matrix": confusion.tolist()}
+    log(
+        f"  {'adjusted':<11} target test accuracy {adjusted:.4f} (the uncorrected model, decision rule moved by log q̂/p)"
+    )
+    figures = {
+        "kind": "label",
+        "description": shifted.description,
+        "sizes": shift_sizes(shifted),
+        **by_figure,
+        "label_distribution": {
+            "source": p.tolist(),
+            "target": q_true.tolist(),
+            "estimated": q_hat.tolist(),
+            "predicted": mu.tolist(),
+        },
+        "estimation_error_l1": error,
+        "prediction_mean_error_l1": naive_error,
+        "confusion_matrix": confusion.tolist(),
+    }
     return ShiftResult(figures, {"confusion": np.asarray(confusion)}, params["corrected"])

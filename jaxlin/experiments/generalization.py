@@ -2,16 +2,18 @@
 least-squares fit against the degree (exercises 1 and 2) and against the amount of training
 data (exercise 3). Minibatch SGD against the degree is a sweep (`--degree 0,1,...,20`).
 """
+
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlin._util.checks import degree as checked_degree, positive_int
+from jaxlin._util.checks import degree as checked_degree
+from jaxlin._util.checks import positive_int
 from jaxlin.data.polynomial import MAX_DEGREE, polynomial_data
-from jaxlin.models import polynomial_regression as poly
 from jaxlin.engine.sweep import stack
+from jaxlin.models import polynomial_regression as poly
 
 
 def _nonempty(name: str, values: list) -> list:
@@ -40,8 +42,12 @@ def exact_fits(data, degrees) -> dict[str, np.ndarray]:
         return (w, _losses(w, *masked.train, ones(masked.train)), _losses(w, *masked.test, ones(masked.test)))
 
     weights, train, test = fit(stack([poly.with_options(data, degree=int(d)) for d in degrees]))
-    return {"degree": degrees, "train_loss": np.asarray(train), "test_loss": np.asarray(test),
-            "weights": np.asarray(weights)}
+    return {
+        "degree": degrees,
+        "train_loss": np.asarray(train),
+        "test_loss": np.asarray(test),
+        "weights": np.asarray(weights),
+    }
 
 
 def data_size_curve(key: jax.Array, sizes, degree: int, num_test: int = 100) -> dict[str, np.ndarray]:

@@ -3,6 +3,7 @@ accurate is it when it may abstain, and how sure can we be of its test accuracy?
 with `logits(params, x)` (softmax regression): figures for the summary and metrics.json, and
 curves for reliability.png, all computed in one compiled call.
 """
+
 from __future__ import annotations
 
 import functools
@@ -10,10 +11,14 @@ from types import ModuleType
 
 import jax
 
-from jaxlin.ops.calibration import (
-    accuracy_at_coverage, coverage_curve, expected_calibration_error, fit_temperature, reliability_bins,
-)
 from jaxlin.data import Dataset
+from jaxlin.ops.calibration import (
+    accuracy_at_coverage,
+    coverage_curve,
+    expected_calibration_error,
+    fit_temperature,
+    reliability_bins,
+)
 from jaxlin.ops.intervals import accuracy_interval
 
 NUM_BINS = 15
@@ -23,15 +28,19 @@ COVERAGE = 0.9
 @functools.partial(jax.jit, static_argnums=0)
 def _calibration(logits_fn, params, data: Dataset) -> tuple[dict, dict]:
     logits, labels = logits_fn(params, data.prepared(data.test)[0]), data.test[1]
-    figures = {"test_accuracy": (logits.argmax(-1) == labels).mean(),
-               "ece": expected_calibration_error(logits, labels, NUM_BINS),
-               "accuracy_at_90_coverage": accuracy_at_coverage(logits, labels, COVERAGE)}
+    figures = {
+        "test_accuracy": (logits.argmax(-1) == labels).mean(),
+        "ece": expected_calibration_error(logits, labels, NUM_BINS),
+        "accuracy_at_90_coverage": accuracy_at_coverage(logits, labels, COVERAGE),
+    }
     curves = {"bins": reliability_bins(logits, labels, NUM_BINS), "bins_after_temperature": None}
     if data.valid is not None:
         valid_inputs, valid_labels = data.prepared(data.valid)
         temperature = fit_temperature(logits_fn(params, valid_inputs), valid_labels)
-        figures.update(temperature=temperature,
-                       ece_after_temperature=expected_calibration_error(logits / temperature, labels, NUM_BINS))
+        figures.update(
+            temperature=temperature,
+            ece_after_temperature=expected_calibration_error(logits / temperature, labels, NUM_BINS),
+        )
         curves["bins_after_temperature"] = reliability_bins(logits / temperature, labels, NUM_BINS)
     curves["coverage"], curves["accuracy"] = coverage_curve(logits, labels)
     return figures, curves

@@ -6,6 +6,7 @@ its losses, evaluation and book settings from the model module, and never branch
 it is. `python -m jaxlin.train` uses the same pieces (`load_data`, `start`, `sweep_start`, `epoch_options`) in its
 own loop, where it prints and checkpoints.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,14 +17,14 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxlin.experiments.config import SOLVERS, Config
 from jaxlin.data import Dataset, load_dataset
 from jaxlin.data.holdout import hold_out
-from jaxlin.models import get_model
-from jaxlin.engine.optimizers import make_optimizer
 from jaxlin.engine.lbfgs import Solution, regularized_objective, solve_lbfgs
+from jaxlin.engine.optimizers import make_optimizer
 from jaxlin.engine.sweep import SweepResult, grid, stack, sweep
 from jaxlin.engine.training import FitResult, TrainState, fit, init_state
+from jaxlin.experiments.config import SOLVERS, Config
+from jaxlin.models import get_model
 
 
 def load_data(config: Config, model: ModuleType | None = None) -> Dataset:
@@ -31,8 +32,9 @@ def load_data(config: Config, model: ModuleType | None = None) -> Dataset:
     the config's validation split held out (the same examples for the same `data_seed`), checked by
     the model (`check_data`: ValueError for values it must not train on)."""
     model = model or get_model(config.model)
-    data = load_dataset(model.DATASET, jax.random.key(config.data_seed), source_dir=config.data_dir,
-                        tfds_dir=config.tfds_dir)
+    data = load_dataset(
+        model.DATASET, jax.random.key(config.data_seed), source_dir=config.data_dir, tfds_dir=config.tfds_dir
+    )
     return checked_data(model, config, data)
 
 
@@ -73,8 +75,9 @@ def checked_data(model: ModuleType, config: Config, data: Dataset | None) -> Dat
     return data
 
 
-def start(model: ModuleType, config: Config,
-          run: dict | None = None) -> tuple[optax.GradientTransformation, TrainState]:
+def start(
+    model: ModuleType, config: Config, run: dict | None = None
+) -> tuple[optax.GradientTransformation, TrainState]:
     """A run's optimizer (learning rate and weight decay in its state) and first train state,
     from its seed: one key to initialise the parameters, one to shuffle. run: one of `runs(config)`
     (default: the first)."""
@@ -89,8 +92,9 @@ def solve_model(config: Config, data: Dataset | None = None) -> Solution:
     weight_decay · ½‖w‖² (λ = 0 without weight decay), minimised by L-BFGS to `config.tol` or
     `config.max_iter` iterations, from the parameters the config's seed initialises."""
     if config.optimizer not in SOLVERS:
-        raise ValueError(f"solve_model runs a full-batch solver (optimizer lbfgs), not {config.optimizer}; "
-                         "use train_model.")
+        raise ValueError(
+            f"solve_model runs a full-batch solver (optimizer lbfgs), not {config.optimizer}; use train_model."
+        )
     model = get_model(config.model)
     data = checked_data(model, config, data)
     init_key, _ = jax.random.split(jax.random.key(config.seed[0]))  # as `start`: the same first parameters
@@ -116,12 +120,12 @@ def sweep_start(model: ModuleType, config: Config) -> tuple[list[dict], optax.Gr
 
 def epoch_options(model: ModuleType, config: Config, data: Dataset) -> dict[str, Any]:
     """What `make_epoch` needs from the model and the data, for this config."""
-    return {"batch_size": config.batch_size[0], "has_aux": True, "eval_fn": model.evaluate,
-            "prepare": data.prepare}
+    return {"batch_size": config.batch_size[0], "has_aux": True, "eval_fn": model.evaluate, "prepare": data.prepare}
 
 
-def train_model(config: Config, data: Dataset | None = None, *, mesh: jax.sharding.Mesh | None = None,
-                on_epoch=None) -> FitResult:
+def train_model(
+    config: Config, data: Dataset | None = None, *, mesh: jax.sharding.Mesh | None = None, on_epoch=None
+) -> FitResult:
     """Train the config's model (one run: use `sweep_model` for several learning rates, seeds or
     degrees, `cross_validate` for kfold) for `config.epochs` epochs, or until early stopping.
 
@@ -138,10 +142,19 @@ def train_model(config: Config, data: Dataset | None = None, *, mesh: jax.shardi
     model = get_model(config.model)
     data = run_data(model, checked_data(model, config, data), runs(config)[0])
     optimizer, state = start(model, config)
-    return fit(state.params, model.LOSSES[config.impl], optimizer, data.train, key=state.key,
-               num_epochs=config.epochs, eval_data=data, mesh=mesh, patience=config.early_stopping,
-               on_epoch=on_epoch,
-               **epoch_options(model, config, data))
+    return fit(
+        state.params,
+        model.LOSSES[config.impl],
+        optimizer,
+        data.train,
+        key=state.key,
+        num_epochs=config.epochs,
+        eval_data=data,
+        mesh=mesh,
+        patience=config.early_stopping,
+        on_epoch=on_epoch,
+        **epoch_options(model, config, data),
+    )
 
 
 def sweep_model(config: Config, data: Dataset | None = None) -> tuple[list[dict], SweepResult]:
@@ -151,16 +164,28 @@ def sweep_model(config: Config, data: Dataset | None = None) -> tuple[list[dict]
     run that `train_model` gives for that run alone (equal to rounding).
     """
     if config.kfold or config.early_stopping:
-        raise ValueError("sweep_model trains every run to the end on all the training data: use "
-                         "cross_validate for kfold, train_model for early stopping.")
+        raise ValueError(
+            "sweep_model trains every run to the end on all the training data: use "
+            "cross_validate for kfold, train_model for early stopping."
+        )
     model = get_model(config.model)
     data = checked_data(model, config, data)
     all_pairs, results = [], []
     for extra, group in by_batch_size(config):
         pairs, optimizer, states = sweep_start(model, group)
         group_data, per_model = sweep_data(model, group, data, pairs)
-        results.append(sweep(states, model.LOSSES[config.impl], optimizer, group_data.train, num_epochs=config.epochs,
-                             eval_data=group_data, per_model_data=per_model, **epoch_options(model, group, data)))
+        results.append(
+            sweep(
+                states,
+                model.LOSSES[config.impl],
+                optimizer,
+                group_data.train,
+                num_epochs=config.epochs,
+                eval_data=group_data,
+                per_model_data=per_model,
+                **epoch_options(model, group, data),
+            )
+        )
         all_pairs += [{**pair, **extra} for pair in pairs]
     state = jax.tree_util.tree_map(lambda *leaves: jnp.concatenate(leaves), *(r.state for r in results))
     histories, diverged = (sum((getattr(r, name) for r in results), []) for name in ("histories", "diverged"))
@@ -174,6 +199,9 @@ def exact_figures(model: ModuleType, data: Dataset, per_model: bool) -> list[dic
         return None
     score = lambda d: model.evaluate(model.solve(d), d)
     figures = jax.device_get(jax.jit(jax.vmap(score) if per_model else score)(data))
-    rows = [{k: v[m] for k, v in figures.items()} for m in range(len(next(iter(figures.values()))))] \
-        if per_model else [figures]
+    rows = (
+        [{k: v[m] for k, v in figures.items()} for m in range(len(next(iter(figures.values()))))]
+        if per_model
+        else [figures]
+    )
     return [{f"exact_{k}": float(v) for k, v in row.items()} for row in rows]

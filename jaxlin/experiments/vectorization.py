@@ -1,4 +1,5 @@
 """D2L 3.1.2, "vectorization for speed": a Python loop over elements against one vectorized op."""
+
 from __future__ import annotations
 
 import time

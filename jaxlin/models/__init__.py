@@ -2,6 +2,7 @@
 
 Adding a model is one module that follows `jaxlin.models.interface` plus one line here.
 """
+
 from __future__ import annotations
 
 import importlib

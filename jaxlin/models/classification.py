@@ -1,4 +1,5 @@
 """What the image classifiers share: the checks on the data they train on."""
+
 from __future__ import annotations
 
 from jaxlin._util import checks
@@ -18,7 +19,9 @@ def check_image_splits(data, num_classes: int, *, name: str, required: tuple[str
             continue
         images, labels = checked_split(getattr(data, split), f"the {split}")
         if images.shape[1:] not in ((28, 28), (NUM_INPUTS,)) or labels.shape != images.shape[:1]:
-            raise ValueError(f"The {split} split must be images [n, 28, 28] and labels [n]; got "
-                             f"{tuple(images.shape)} and {tuple(labels.shape)}.")
+            raise ValueError(
+                f"The {split} split must be images [n, 28, 28] and labels [n]; got "
+                f"{tuple(images.shape)} and {tuple(labels.shape)}."
+            )
         checks.finite(f"the {split} images", images)
         checks.labels_in_range(f"the {split} labels", labels, num_classes)

@@ -4,15 +4,16 @@
 and the test loss stays high; `--weight-decay 3` shrinks w and the test loss falls. Book settings:
 w ~ N(0, 1), b = 0, squared loss, SGD lr 0.003, batch 5, 100 epochs. ‖w‖ is reported each epoch.
 """
+
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 
 from jaxlin._util import checks
-from jaxlin.ops.affine import Params, affine
 from jaxlin.models.interface import Book
 from jaxlin.models.regression import squared_evaluate, squared_losses
+from jaxlin.ops.affine import Params, affine
 from jaxlin.ops.example_weights import checked_split
 
 BOOK = Book(learning_rate=0.003, batch_size=5, num_epochs=100)
@@ -48,12 +49,16 @@ def check_data(data) -> None:
             continue
         X, y = checked_split(split, f"the {name}")
         if X.shape[1:] != (NUM_INPUTS,) or y.shape != X.shape[:1]:
-            raise ValueError(f"The high-dimensional model's {name} split must be X [n, {NUM_INPUTS}] and y [n]; "
-                             f"got {tuple(X.shape)} and {tuple(y.shape)}.")
+            raise ValueError(
+                f"The high-dimensional model's {name} split must be X [n, {NUM_INPUTS}] and y [n]; "
+                f"got {tuple(X.shape)} and {tuple(y.shape)}."
+            )
         checks.finite(f"the {name} split", split)
 
 
 def summarize(params: Params, data) -> dict[str, float]:
     """How far the learned w and b are from the truth (max |w − w*|, |b − b*|)."""
-    return {"w_error": float(jnp.abs(params["w"][:, 0] - data.truth["w"]).max()),
-            "b_error": float(jnp.abs(params["b"][0] - data.truth["b"]))}
+    return {
+        "w_error": float(jnp.abs(params["w"][:, 0] - data.truth["w"]).max()),
+        "b_error": float(jnp.abs(params["b"][0] - data.truth["b"])),
+    }

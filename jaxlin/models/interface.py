@@ -24,6 +24,7 @@ Optional:
 
 Models take float32 inputs and never load data: the data layer gives them a `Dataset`.
 """
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple, Protocol, runtime_checkable
@@ -33,6 +34,7 @@ IMPLEMENTATIONS = ("scratch", "concise")
 
 class Book(NamedTuple):
     """The book's settings for a model: what the command uses unless told otherwise."""
+
     learning_rate: float
     batch_size: int
     num_epochs: int

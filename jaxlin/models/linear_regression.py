@@ -4,15 +4,16 @@ Both paths fit the same model, ŷ = affine(params, x)[0], written for one exampl
 vmap. The scratch path uses jaxlin's own `squared_loss` (and, by default, its own `sgd`); the
 concise path uses `optax.l2_loss` (the same ½(ŷ − y)²) and any optax optimizer.
 """
+
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 
 from jaxlin._util import checks
-from jaxlin.ops.affine import Params, affine, init_affine
 from jaxlin.models.interface import Book
 from jaxlin.models.regression import squared_evaluate, squared_losses
+from jaxlin.ops.affine import Params, affine, init_affine
 from jaxlin.ops.example_weights import checked_split
 
 BOOK = Book(learning_rate=0.03, batch_size=10, num_epochs=3)
@@ -41,8 +42,10 @@ def check_data(data) -> None:
     """Refuse features that are not [n, 2] with targets [n], and NaN or infinite values (ValueError)."""
     X, y = checked_split(data.train, "the train")
     if X.shape[1:] != (NUM_INPUTS,) or y.shape != X.shape[:1]:
-        raise ValueError(f"Linear regression's training data must be X [n, {NUM_INPUTS}] and y [n]; got "
-                         f"{tuple(X.shape)} and {tuple(y.shape)}.")
+        raise ValueError(
+            f"Linear regression's training data must be X [n, {NUM_INPUTS}] and y [n]; got "
+            f"{tuple(X.shape)} and {tuple(y.shape)}."
+        )
     checks.finite("the training data", data.train)
 
 

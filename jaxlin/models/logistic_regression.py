@@ -7,18 +7,19 @@ the book's formula, binary_cross_entropy(naive_sigmoid(z), y), which gives inf o
 tells Fashion-MNIST's T-shirts/tops (0) from its shirts (1), the hardest pair for a linear model;
 the distribution-shift experiment trains it to tell source images (0) from target images (1).
 """
+
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 import optax
 
-from jaxlin.ops.affine import Params, affine, init_affine
-from jaxlin.ops.metrics import evaluate_splits
 from jaxlin.models.classification import check_image_splits
 from jaxlin.models.interface import Book
-from jaxlin.ops.sigmoid import binary_cross_entropy, naive_sigmoid
+from jaxlin.ops.affine import Params, affine, init_affine
 from jaxlin.ops.example_weights import split_batch, weighted_mean
+from jaxlin.ops.metrics import evaluate_splits
+from jaxlin.ops.sigmoid import binary_cross_entropy, naive_sigmoid
 
 BOOK = Book(learning_rate=0.1, batch_size=256, num_epochs=10)
 DATASET = "tshirt_vs_shirt"

@@ -6,6 +6,7 @@ the same shapes and a sweep over degrees is one vmapped, compiled call; a zeroed
 gradient, and since w starts at zero (the problem is convex, so zero initialisation is fine),
 its weight stays exactly 0: degree D trains the same weights as a model built with D + 1 features.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -77,13 +78,17 @@ def check_data(data) -> None:
             continue
         X, y = checked_split(split, f"the {name}")
         if X.shape[1:] != (MAX_DEGREE + 1,) or y.shape != X.shape[:1]:
-            raise ValueError(f"Polynomial regression's {name} split must be X [n, {MAX_DEGREE + 1}] (the "
-                             f"features x⁰..x²⁰) and y [n]; got {tuple(X.shape)} and {tuple(y.shape)}.")
+            raise ValueError(
+                f"Polynomial regression's {name} split must be X [n, {MAX_DEGREE + 1}] (the "
+                f"features x⁰..x²⁰) and y [n]; got {tuple(X.shape)} and {tuple(y.shape)}."
+            )
         checks.finite(f"the {name} split", split)
 
 
 def summarize(params: Params, data) -> dict:
     """The learned weights beside the true ones (first 5 shown), and the largest error."""
-    return {"weights": [round(float(v), 4) for v in params["w"][:5]],
-            "true_weights": [round(float(v), 4) for v in data.truth["w"][:5]],
-            "w_error": float(jnp.abs(params["w"] - data.truth["w"]).max())}
+    return {
+        "weights": [round(float(v), 4) for v in params["w"][:5]],
+        "true_weights": [round(float(v), 4) for v in data.truth["w"][:5]],
+        "w_error": float(jnp.abs(params["w"] - data.truth["w"]).max()),
+    }

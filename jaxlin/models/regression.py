@@ -1,4 +1,5 @@
 """What the regression models share: their two losses, built around the model's `predict`."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -6,9 +7,9 @@ from collections.abc import Callable
 import jax
 import optax
 
+from jaxlin.ops.example_weights import split_batch, weighted_mean
 from jaxlin.ops.losses import squared_loss
 from jaxlin.ops.metrics import evaluate_splits
-from jaxlin.ops.example_weights import split_batch, weighted_mean
 
 
 def squared_losses(predict: Callable[[dict, jax.Array], jax.Array]) -> dict[str, Callable]:

@@ -6,18 +6,19 @@ from the u8 images inside the compiled epoch. The scratch path turns logits into
 with `naive_softmax` and scores them with `cross_entropy`, exactly as the book does; the concise
 path hands the logits to optax's log-sum-exp cross-entropy, which cannot overflow.
 """
+
 from __future__ import annotations
 
 import jax
 import optax
 
-from jaxlin.ops.affine import Params, affine, init_affine
-from jaxlin.ops.losses import cross_entropy
-from jaxlin.ops.metrics import correct, evaluate_splits
 from jaxlin.models.classification import check_image_splits
 from jaxlin.models.interface import Book
-from jaxlin.ops.softmax import naive_softmax
+from jaxlin.ops.affine import Params, affine, init_affine
 from jaxlin.ops.example_weights import split_batch, weighted_mean
+from jaxlin.ops.losses import cross_entropy
+from jaxlin.ops.metrics import correct, evaluate_splits
+from jaxlin.ops.softmax import naive_softmax
 
 BOOK = Book(learning_rate=0.1, batch_size=256, num_epochs=10)
 DATASET = "fashion_mnist"
@@ -46,8 +47,10 @@ def scratch_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict[str, jax
     weights, `jaxlin.weights`); aux: train accuracy."""
     images, labels, weights = split_batch(batch)
     o = logits(params, images)
-    return (weighted_mean(cross_entropy(naive_softmax(o), labels), weights),
-            {"accuracy": weighted_mean(correct(o, labels), weights)})
+    return (
+        weighted_mean(cross_entropy(naive_softmax(o), labels), weights),
+        {"accuracy": weighted_mean(correct(o, labels), weights)},
+    )
 
 
 def concise_loss(params: Params, batch: Batch) -> tuple[jax.Array, dict[str, jax.Array]]:

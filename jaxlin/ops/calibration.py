@@ -9,6 +9,7 @@ least confident predictions trades coverage for accuracy (abstaining when unsure
 
 Every function takes logits f32[n, q] and labels int[n] and is jit-able.
 """
+
 from __future__ import annotations
 
 import math

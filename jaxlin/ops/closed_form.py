@@ -1,4 +1,5 @@
 """Linear regression in closed form: least squares (D2L 3.1.1.4) and ridge (4.5)."""
+
 from __future__ import annotations
 
 import jax

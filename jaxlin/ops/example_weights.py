@@ -7,6 +7,7 @@ bit. The weights travel in the data pytree, so the compiled epoch shuffles and g
 examples. Weights are checked where they enter (`check_weights`): inside compiled code a wrong
 value cannot raise.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -44,7 +45,9 @@ def check_weights(weights, num_examples: int, name: str = "weights") -> jax.Arra
     w = w.astype(np.float32)
     bad = ~np.isfinite(w)
     if bad.any():
-        raise ValueError(f"{name} hold {int(bad.sum())} NaN or infinite value(s), e.g. at example {int(np.argmax(bad))}.")
+        raise ValueError(
+            f"{name} hold {int(bad.sum())} NaN or infinite value(s), e.g. at example {int(np.argmax(bad))}."
+        )
     if (w < 0).any():
         raise ValueError(f"{name} must be >= 0; {int((w < 0).sum())} are negative (smallest {w.min():g}).")
     if not w.sum() > 0:

@@ -17,6 +17,7 @@ The result is a permutation for every key and n (tested for every n up to 4096 a
 deterministic per key, and statistically uniform in the tests' chi-square checks. It is a
 pseudo-random permutation, not a cryptographic one.
 """
+
 from __future__ import annotations
 
 import jax

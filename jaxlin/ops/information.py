@@ -3,6 +3,7 @@
 Distributions are probability vectors along the last axis. `base` sets the unit: e (nats, the
 default, as the losses use) or 2 (bits). 0 · log 0 counts as 0, as in the definitions.
 """
+
 from __future__ import annotations
 
 import math

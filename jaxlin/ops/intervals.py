@@ -5,6 +5,7 @@ give half-widths ε: the true accuracy lies in [p̂ − ε, p̂ + ε] with proba
 The normal (Wald) interval z·√(p̂(1 − p̂)/n) is the usual error bar; it is approximate and shrinks
 to 0 at p̂ = 0 or 1. Hoeffding's √(log(2/δ)/(2n)), δ = 1 − level, holds for any n and any accuracy.
 """
+
 from __future__ import annotations
 
 import math
@@ -70,5 +71,7 @@ def accuracy_interval(accuracy: float, n: int, level: float = 0.95) -> dict[str,
     """Both half-widths for reporting, keyed by the level in percent (round(level·100)):
     {"accuracy_ci95": normal, "accuracy_hoeffding95": Hoeffding} for level 0.95."""
     pct = round(_unit("level", level, closed=False) * 100)
-    return {f"accuracy_ci{pct}": normal_interval(accuracy, n, level),
-            f"accuracy_hoeffding{pct}": hoeffding_interval(n, level)}
+    return {
+        f"accuracy_ci{pct}": normal_interval(accuracy, n, level),
+        f"accuracy_hoeffding{pct}": hoeffding_interval(n, level),
+    }

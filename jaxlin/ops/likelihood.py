@@ -6,6 +6,7 @@ squared loss scaled by 1/σ² plus a constant, so both have the same minimiser. 
 scale b, −log p = |ŷ − y|/b + log(2b). The densities themselves are `jax.scipy.stats.norm.pdf` and
 `jax.scipy.stats.laplace.pdf`; the tests check these functions against their `logpdf`.
 """
+
 from __future__ import annotations
 
 import math

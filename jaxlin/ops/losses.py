@@ -7,6 +7,7 @@ Class labels must lie in [0, q). These functions cannot check the values (under 
 cannot raise): a label of −1 picks the last class, one of q or more gives NaN. jaxlin checks
 labels where data enter instead: the Fashion-MNIST loader and each model's `check_data`.
 """
+
 from __future__ import annotations
 
 import jax
@@ -44,8 +45,10 @@ def _check_labels(num_classes_axis: jax.Array, labels: jax.Array) -> None:
             f"got shape {labels.shape} for predictions of shape {num_classes_axis.shape}."
         )
     if not jnp.issubdtype(labels.dtype, jnp.integer):
-        raise ValueError(f"labels must be integer class ids, got dtype {labels.dtype} (soft labels are "
-                         "probability vectors, one per example, shaped like the predictions).")
+        raise ValueError(
+            f"labels must be integer class ids, got dtype {labels.dtype} (soft labels are "
+            "probability vectors, one per example, shaped like the predictions)."
+        )
 
 
 def _pick(values: jax.Array, labels: jax.Array) -> jax.Array:

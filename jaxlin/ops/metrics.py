@@ -1,4 +1,5 @@
 """Accuracy and chunked evaluation over a whole split (D2L 3.6.5)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -15,9 +16,7 @@ def correct(scores: jax.Array, labels: jax.Array) -> jax.Array:
     """Per example, 1.0 where the highest score is the true class: f32[n, q], int[n] -> f32[n]."""
     labels = jnp.asarray(labels)
     if scores.ndim != 2 or labels.shape != scores.shape[:1]:
-        raise ValueError(
-            f"accuracy wants scores f32[n, q] and labels int[n]; got {scores.shape} and {labels.shape}."
-        )
+        raise ValueError(f"accuracy wants scores f32[n, q] and labels int[n]; got {scores.shape} and {labels.shape}.")
     return (scores.argmax(axis=-1) == labels).astype(jnp.float32)
 
 
@@ -30,8 +29,12 @@ def accuracy(scores: jax.Array, labels: jax.Array) -> jax.Array:
 
 
 def evaluate(
-    per_example_fn: Callable[[Any, Any], Mapping[str, jax.Array]], params: Any, data: Any,
-    *, batch_size: int = 2048, prepare: Callable[[Any], Any] | None = None,
+    per_example_fn: Callable[[Any, Any], Mapping[str, jax.Array]],
+    params: Any,
+    data: Any,
+    *,
+    batch_size: int = 2048,
+    prepare: Callable[[Any], Any] | None = None,
 ) -> dict[str, jax.Array]:
     """Average per-example metrics over a whole split, `batch_size` examples at a time.
 
@@ -54,8 +57,9 @@ def evaluate(
     return {k: v / n for k, v in totals.items()}
 
 
-def evaluate_splits(per_example_fn: Callable[[Any, Any], Mapping[str, jax.Array]], params: Any, data: Any,
-                    *, batch_size: int = 2048) -> dict[str, jax.Array]:
+def evaluate_splits(
+    per_example_fn: Callable[[Any, Any], Mapping[str, jax.Array]], params: Any, data: Any, *, batch_size: int = 2048
+) -> dict[str, jax.Array]:
     """`evaluate` on each held-out split that `data` (a `jaxlin.data.Dataset`) has, validation then
     test: {"valid_<name>": ..., "test_<name>": ...} for each name per_example_fn returns."""
     figures = {}

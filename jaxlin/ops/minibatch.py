@@ -3,6 +3,7 @@
 It takes its order from `jaxlin.ops.order.batch_indices`, as the compiled epoch does, so a Python loop
 over `minibatches(key, ...)` and `jaxlin.fit` visit the same batches for the same key.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -15,7 +16,11 @@ from jaxlin.ops.order import iter_batch_indices, take_examples
 
 
 def minibatches(
-    key: jax.Array | None, arrays: Any, batch_size: int, *, shuffle: bool = True,
+    key: jax.Array | None,
+    arrays: Any,
+    batch_size: int,
+    *,
+    shuffle: bool = True,
     drop_remainder: bool = False,
 ) -> Iterator[Any]:
     """Iterate over minibatches of `arrays`.

@@ -12,6 +12,7 @@ are skipped for this epoch (a different set each epoch when shuffling).
 An epoch's order comes from `index_shuffle`, a sort-free permutation; `random_order`, a sort, draws
 the one-off splits (validation, K folds), whose cost does not recur every epoch.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -40,7 +41,11 @@ def random_order(key: jax.Array, n: int) -> jax.Array:
 
 
 def batch_indices(
-    key: jax.Array | None, num_examples: int, batch_size: int, *, shuffle: bool = True,
+    key: jax.Array | None,
+    num_examples: int,
+    batch_size: int,
+    *,
+    shuffle: bool = True,
     drop_remainder: bool = False,
 ) -> tuple[jax.Array, jax.Array]:
     """One epoch's example order, cut into batches.
@@ -65,7 +70,11 @@ def batch_indices(
 
 
 def iter_batch_indices(
-    key: jax.Array | None, num_examples: int, batch_size: int, *, shuffle: bool = True,
+    key: jax.Array | None,
+    num_examples: int,
+    batch_size: int,
+    *,
+    shuffle: bool = True,
     drop_remainder: bool = False,
 ) -> Iterator[jax.Array]:
     """`batch_indices` one batch at a time, for Python loops: the full batches, then the rest."""
@@ -81,6 +90,7 @@ def take_examples(arrays: Any, idx: jax.Array) -> Any:
     Each array is gathered as a 2-D [n, features] view (a free reshape) and reshaped back, since
     XLA's CPU gather of whole rows is faster than that of [n, 28, 28] blocks (see bench/).
     """
+
     def take(a):
         rows = a.reshape(a.shape[0], -1)[idx]
         return rows.reshape(*idx.shape, *a.shape[1:])

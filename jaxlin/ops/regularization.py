@@ -5,6 +5,7 @@ gradient adds λ·w to the weights' gradient. That is what `optax.add_decayed_we
 chained before an optimizer; `weights_only` is the mask that leaves biases alone (the book's
 `wd_mult = 0` on biases). For plain SGD the two views give the same step: w ← w − lr(∇ + λw).
 """
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple
@@ -17,6 +18,7 @@ import optax
 def weights_only(params: Any) -> Any:
     """The mask of the leaves to penalise: True for every leaf named "w", False for the rest
     (biases "b"). params -> a pytree of bools of the same structure."""
+
     def is_weight(path, _):
         last = path[-1]
         return getattr(last, "key", getattr(last, "name", None)) == "w"

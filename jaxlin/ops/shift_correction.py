@@ -11,6 +11,7 @@ Label shift: with p(x | y) fixed, a classifier's predictions on the target avera
 μ = C q, C[i, j] = P(ŷ = i | y = j) the confusion matrix measured on labelled source data and q the
 target's label distribution. Solving C q = μ estimates q without a single target label.
 """
+
 from __future__ import annotations
 
 import jax

@@ -7,6 +7,7 @@ the log-sum-exp of the two logits (0, t), computed as max(t, 0) + log1p(e^−|t|
 in (0, 1]: softmax's story for two classes. (log1p also keeps e^−|t| below float32's epsilon, which
 log(1 + ·) would round away: softplus(−20) = 2.1e-9, not 0.)
 """
+
 from __future__ import annotations
 
 import jax

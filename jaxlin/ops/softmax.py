@@ -6,6 +6,7 @@ forms subtract max(o) first, which changes nothing mathematically, since
 softmax(o) = softmax(o - c) for any constant c, but keeps every exp() in (0, 1].
 All functions act on the last axis, so they take one example f32[classes] or a batch.
 """
+
 from __future__ import annotations
 
 import jax

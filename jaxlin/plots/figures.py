@@ -1,5 +1,6 @@
 """Pictures: image grids (D2L's show_images), training curves (the animator), predictions and
 calibration (the reliability diagram). Sweeps' comparisons are in `jaxlin.sweep_plots`."""
+
 from __future__ import annotations
 
 import io
@@ -22,7 +23,11 @@ def save_figure(fig, path: str | os.PathLike) -> None:
 
 
 def show_images(
-    imgs, num_rows: int, num_cols: int, titles: Sequence[str] | None = None, scale: float = 1.5,
+    imgs,
+    num_rows: int,
+    num_cols: int,
+    titles: Sequence[str] | None = None,
+    scale: float = 1.5,
     path: str | os.PathLike | None = None,
 ):
     """A grid of images, row-major, with optional titles; saved to `path` (PNG) when given.
@@ -43,8 +48,13 @@ def show_images(
     return fig
 
 
-def plot_history(history: dict[str, Sequence[float]], path: str | os.PathLike | None = None,
-                 title: str | None = None, names: Sequence[str] | None = None, best_epoch: int | None = None):
+def plot_history(
+    history: dict[str, Sequence[float]],
+    path: str | os.PathLike | None = None,
+    title: str | None = None,
+    names: Sequence[str] | None = None,
+    best_epoch: int | None = None,
+):
     """Curves of per-epoch metrics against the epoch (the book's animator, drawn once).
 
     names: the metrics to draw (default: all, in the order of `jaxlin.plots.metric_labels.LABELS`); without
@@ -56,8 +66,9 @@ def plot_history(history: dict[str, Sequence[float]], path: str | os.PathLike | 
     for name in names:
         values = history[name]
         many = len(values) > 50
-        ax.plot(range(1, len(values) + 1), values, marker=None if many else "o", markersize=3,
-                label=LABELS.get(name, name))
+        ax.plot(
+            range(1, len(values) + 1), values, marker=None if many else "o", markersize=3, label=LABELS.get(name, name)
+        )
     if not any("accuracy" in name for name in names):  # losses (and norms) span decades: a log scale
         ax.set_yscale("log")
     if best_epoch is not None:
@@ -72,8 +83,13 @@ def plot_history(history: dict[str, Sequence[float]], path: str | os.PathLike | 
     return fig
 
 
-def prediction_grid(images, true_labels: Sequence[str], predicted_labels: Sequence[str],
-                    num_cols: int = 8, path: str | os.PathLike | None = None):
+def prediction_grid(
+    images,
+    true_labels: Sequence[str],
+    predicted_labels: Sequence[str],
+    num_cols: int = 8,
+    path: str | os.PathLike | None = None,
+):
     """The book's predict_ch3: each image titled with its true label over the predicted one
     (in red where they differ)."""
     titles = [f"{t}\n{p}" for t, p in zip(true_labels, predicted_labels)]
@@ -110,23 +126,39 @@ def plot_reliability(curves: dict, figures: dict, path: str | os.PathLike | None
     curves, figures: from `jaxlin.experiments.reliability.calibrate`."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     left.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
-    for key, label in (("bins", f"model (ECE {figures['ece']:.3f})"),
-                       ("bins_after_temperature", "after temperature scaling, T = {temperature:.2f} (ECE {ece:.3f})")):
+    for key, label in (
+        ("bins", f"model (ECE {figures['ece']:.3f})"),
+        ("bins_after_temperature", "after temperature scaling, T = {temperature:.2f} (ECE {ece:.3f})"),
+    ):
         bins = curves.get(key)
         if bins is None:
             continue
         used = np.asarray(bins["count"]) > 0
         if key != "bins":
             label = label.format(temperature=figures["temperature"], ece=figures["ece_after_temperature"])
-        left.plot(np.asarray(bins["confidence"])[used], np.asarray(bins["accuracy"])[used], marker="o",
-                  markersize=4, label=label)
-    left.set(xlabel="confidence (highest probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1),
-             title="reliability diagram (test)")
+        left.plot(
+            np.asarray(bins["confidence"])[used],
+            np.asarray(bins["accuracy"])[used],
+            marker="o",
+            markersize=4,
+            label=label,
+        )
+    left.set(
+        xlabel="confidence (highest probability)",
+        ylabel="accuracy",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        title="reliability diagram (test)",
+    )
     left.grid(True, alpha=0.3)
     left.legend(fontsize=8)
     right.plot(curves["coverage"], curves["accuracy"])
-    right.axvline(0.9, color="grey", linestyle=":",
-                  label=f"90% coverage: accuracy {figures['accuracy_at_90_coverage']:.3f}")
-    right.set(xlabel="coverage (fraction of test examples answered)", ylabel="accuracy on those",
-              title="abstaining when unsure")
+    right.axvline(
+        0.9, color="grey", linestyle=":", label=f"90% coverage: accuracy {figures['accuracy_at_90_coverage']:.3f}"
+    )
+    right.set(
+        xlabel="coverage (fraction of test examples answered)",
+        ylabel="accuracy on those",
+        title="abstaining when unsure",
+    )
     return finish(fig, right, path, title)

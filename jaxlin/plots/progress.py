@@ -1,6 +1,7 @@
 """Showing training as it happens: progress on a terminal, and live curves in a notebook (the
 book's `Animator`, which redraws the curves after every epoch).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -33,8 +34,9 @@ class EpochPrinter:
             from tqdm import tqdm
 
             width = {} if shutil.get_terminal_size((0, 0)).columns else {"ncols": 100}  # a terminal of unknown width
-            self.bar = tqdm(total=num_epochs, initial=done, unit="epoch", file=self.stream,
-                            dynamic_ncols=not width, **width)
+            self.bar = tqdm(
+                total=num_epochs, initial=done, unit="epoch", file=self.stream, dynamic_ncols=not width, **width
+            )
 
     def show(self, epoch: int, text: str, seconds: float) -> None:
         if self.bar is not None:
@@ -69,8 +71,13 @@ class LiveCurves:
     notebook it only records `history`.
     """
 
-    def __init__(self, names: Sequence[str] | None = None, title: str | None = None, epochs: int | None = None,
-                 min_seconds: float = 0.5):
+    def __init__(
+        self,
+        names: Sequence[str] | None = None,
+        title: str | None = None,
+        epochs: int | None = None,
+        min_seconds: float = 0.5,
+    ):
         self.names, self.title, self.epochs, self.min_seconds = names, title, epochs, min_seconds
         self.history: dict[str, list] = {}
         self._handle, self._drawn = None, float("-inf")

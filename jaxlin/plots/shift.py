@@ -1,5 +1,6 @@
 """The distribution-shift experiment's figure, shift.png: the shift itself, the correction's
 weights or estimate, and the target accuracies side by side."""
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,9 @@ def _accuracy_bars(ax, accuracy: dict) -> None:
 def plot_shift(shifted: ShiftedData, figures: dict, arrays: dict, path: str | os.PathLike | None = None):
     """Covariate shift: the images' mean intensity in source and target, the importance weights β,
     the accuracies. Label shift: p, q and the estimate q̂ per class, the accuracies."""
-    fig, axes = plt.subplots(1, 3 if shifted.kind == "covariate" else 2, figsize=(15 if shifted.kind == "covariate" else 12, 3.8))
+    fig, axes = plt.subplots(
+        1, 3 if shifted.kind == "covariate" else 2, figsize=(15 if shifted.kind == "covariate" else 12, 3.8)
+    )
     if shifted.kind == "covariate":
         bins = np.linspace(0, 0.8, 41)
         for name, data in (("source", shifted.source), ("target", shifted.target)):
@@ -37,8 +40,11 @@ def plot_shift(shifted: ShiftedData, figures: dict, arrays: dict, path: str | os
         axes[1].hist(np.maximum(beta, low), bins=np.geomspace(low, high * 1.01 + 1e-12, 40), color="tab:green")
         axes[1].set_xscale("log")
         b = figures["beta"]
-        axes[1].set(xlabel="β = min(exp h(x) · n_s/n_t, c)", ylabel="source examples",
-                    title=f"importance weights ({b['clipped_fraction']:.1%} at c = {b['clip']:g})")
+        axes[1].set(
+            xlabel="β = min(exp h(x) · n_s/n_t, c)",
+            ylabel="source examples",
+            title=f"importance weights ({b['clipped_fraction']:.1%} at c = {b['clip']:g})",
+        )
     else:
         dist = figures["label_distribution"]
         names = shifted.source.label_names

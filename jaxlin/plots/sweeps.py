@@ -1,5 +1,6 @@
 """Pictures that compare the runs of a sweep: loss curves coloured by learning rate, final figures
 against an option (degree, batch size), and K-fold cross-validation's curves."""
+
 from __future__ import annotations
 
 import os
@@ -9,12 +10,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from jaxlin.plots.metric_labels import LABELS, describe
 from jaxlin.plots.figures import finish
+from jaxlin.plots.metric_labels import LABELS, describe
 
 
-def plot_sweep(runs: Sequence[dict], path: str | os.PathLike | None = None, metric: str = "loss",
-               title: str | None = None):
+def plot_sweep(
+    runs: Sequence[dict], path: str | os.PathLike | None = None, metric: str = "loss", title: str | None = None
+):
     """One curve of `metric` per run of a sweep (runs: [{"lr", "seed", "history"}, ...]), coloured
     by learning rate, on a log scale: the book's "how fast does the loss drop for each learning rate"."""
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -25,8 +27,15 @@ def plot_sweep(runs: Sequence[dict], path: str | os.PathLike | None = None, metr
         values = np.asarray(r["history"][metric], float)
         label = None if r["lr"] in labelled else f"lr {r['lr']}"  # one legend entry per learning rate
         labelled.add(r["lr"])
-        ax.plot(range(1, len(values) + 1), values, color=colours[rates.index(r["lr"])], marker="o",
-                markersize=2, alpha=0.8, label=label)
+        ax.plot(
+            range(1, len(values) + 1),
+            values,
+            color=colours[rates.index(r["lr"])],
+            marker="o",
+            markersize=2,
+            alpha=0.8,
+            label=label,
+        )
     ax.set(xlabel="epoch", ylabel=metric)
     return finish(fig, ax, path, title, log=True)
 
@@ -56,8 +65,15 @@ def _option_axis(ax, option: str, values) -> None:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-_LOSS_STYLES = (("full_loss", "-"), ("loss", "-"), ("valid_loss", "-."), ("test_loss", "--"),
-                ("exact_full_loss", ":"), ("exact_valid_loss", ":"), ("exact_test_loss", ":"))
+_LOSS_STYLES = (
+    ("full_loss", "-"),
+    ("loss", "-"),
+    ("valid_loss", "-."),
+    ("test_loss", "--"),
+    ("exact_full_loss", ":"),
+    ("exact_valid_loss", ":"),
+    ("exact_test_loss", ":"),
+)
 _SECOND_PANELS = {  # the second panel's figures, if a run has them, and its label
     "accuracy after training": (("accuracy", "-"), ("valid_accuracy", "-."), ("test_accuracy", "--")),
     "‖w‖ after training": (("w_norm", "-"),),
@@ -79,13 +95,13 @@ def _draw_finals(ax, option: str, runs: Sequence[dict], styles) -> None:
     _option_axis(ax, option, [run[option] for run in runs])
 
 
-def plot_against(option: str, runs: Sequence[dict], path: str | os.PathLike | None = None,
-                 title: str | None = None):
+def plot_against(option: str, runs: Sequence[dict], path: str | os.PathLike | None = None, title: str | None = None):
     """The final figures of a sweep's runs against one of their options (e.g. the degree: D2L 4.4's
     underfitting and overfitting in one picture; or the batch size, D2L 3.7's exercise 1): losses on
     a log scale, and accuracies (or ‖w‖) beside them; a line per other setting."""
-    second = next((label for label, styles in _SECOND_PANELS.items()
-                   if any(name in runs[0]["final"] for name, _ in styles)), None)
+    second = next(
+        (label for label, styles in _SECOND_PANELS.items() if any(name in runs[0]["final"] for name, _ in styles)), None
+    )
     fig, axes = plt.subplots(1, 2 if second else 1, figsize=(11 if second else 6, 4), squeeze=False)
     _draw_finals(axes[0, 0], option, runs, _LOSS_STYLES)
     axes[0, 0].set_ylabel("loss after training")
@@ -105,12 +121,24 @@ def plot_folds(result, option: str, path: str | os.PathLike | None = None, title
     for group, members in groups.items():
         x = [result.runs[i][option] for i in members]
         ax.plot(x, np.asarray(result.fold_losses)[members], color="grey", alpha=0.4, linewidth=1)
-        ax.plot(x, np.asarray(result.mean)[members], marker="o", markersize=3,
-                label="mean over folds" + (f" ({group})" if group else ""))
+        ax.plot(
+            x,
+            np.asarray(result.mean)[members],
+            marker="o",
+            markersize=3,
+            label="mean over folds" + (f" ({group})" if group else ""),
+        )
     ax.plot([], [], color="grey", alpha=0.4, linewidth=1, label="each fold")
     if result.chosen is not None:
-        ax.scatter([result.chosen[option]], [result.mean[result.best]], s=80, facecolors="none",
-                   edgecolors="tab:red", label=f"chosen: {describe(result.chosen)}", zorder=3)
+        ax.scatter(
+            [result.chosen[option]],
+            [result.mean[result.best]],
+            s=80,
+            facecolors="none",
+            edgecolors="tab:red",
+            label=f"chosen: {describe(result.chosen)}",
+            zorder=3,
+        )
     ax.set_ylabel("validation loss")
     _option_axis(ax, option, [run[option] for run in result.runs])
     return finish(fig, ax, path, title, log=True)
