@@ -11,11 +11,9 @@ import time
 
 import jax
 
-from jaxlin.engine.training import make_epoch, make_train_step
-from jaxlin.experiments.config import make_config
-from jaxlin.experiments.setup import epoch_options, start
-from jaxlin.ops.index_shuffle import index_shuffle
-from jaxlin.ops.order import random_order, take_examples
+from jaxlin.engine import make_epoch, make_train_step
+from jaxlin.experiments import epoch_options, make_config, start
+from jaxlin.ops import index_shuffle, random_order, take_examples
 
 
 def _median_s(fn, *args, repeats: int) -> float:

@@ -16,11 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bench.peers import flat, solution_figures, timed_epochs
-from jaxlin.engine.lbfgs import regularized_objective, solve_lbfgs
-from jaxlin.engine.training import make_epoch
-from jaxlin.experiments.config import make_config
-from jaxlin.experiments.setup import epoch_options, load_data, start
+from bench.common import flat, solution_figures, timed_epochs
+from jaxlin.engine import make_epoch, regularized_objective, solve_lbfgs
+from jaxlin.experiments import epoch_options, load_data, make_config, start
 from jaxlin.models import get_model
 
 

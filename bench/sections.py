@@ -19,16 +19,13 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from bench.peers import IMPLEMENTATIONS, REQUIRES, SOLVERS
+from bench.registry import IMPLEMENTATIONS, REQUIRES, SOLVERS
 from jaxlin.data import fashion_mnist_builder, load_fashion_mnist, preprocess_images, to_device
 from jaxlin.data.synthetic import BOOK_B, BOOK_NUM_EXAMPLES, BOOK_W
-from jaxlin.engine.sweep import jit_sweep_epoch, unstack
-from jaxlin.engine.training import make_epoch
-from jaxlin.experiments.config import make_config
-from jaxlin.experiments.setup import epoch_options, load_data, start, sweep_start
-from jaxlin.experiments.vectorization import vectorization_demo
+from jaxlin.engine import jit_sweep_epoch, make_epoch, unstack
+from jaxlin.experiments import epoch_options, load_data, make_config, start, sweep_start, vectorization_demo
 from jaxlin.models import get_model
-from jaxlin.ops.order import batch_indices
+from jaxlin.ops import batch_indices
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "softmax"  # the model that scaling and sweep measure, by its registry name
@@ -115,7 +112,7 @@ SOLVE_QUICK = {**SOLVE, "num_examples": 5000, "max_iter": 50}
 def solve(args, tfds_dir: Path) -> dict:
     """jaxlin's `solve_lbfgs` and sklearn's LogisticRegression(lbfgs) on the same objective (mean
     cross-entropy + λ · ½‖w‖², bias free) of the first n training images, each in its own process;
-    both solutions judged by the same float64 numpy objective (`bench.peers.solution_figures`)."""
+    both solutions judged by the same float64 numpy objective (`bench.common.solution_figures`)."""
     settings = dict(SOLVE_QUICK if args.quick else SOLVE)
     settings["C"] = 1 / (settings["num_examples"] * settings["weight_decay"])
     log(f"solve: {', '.join(SOLVERS)} ({json.dumps(settings)})")

@@ -141,7 +141,7 @@ def markdown(results: dict) -> str:
 def plot_scaling(s: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    from jaxlin.plots.figures import save_figure
+    from jaxlin.plots import save_figure
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
     a.plot(list(s["batch_size"]), [t * 1e3 for t in s["batch_size"].values()], marker="o")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.peers import read_split, timed_epochs
+from bench.common import read_split, timed_epochs
 
 
 def torch_softmax_expert(source: Path, epochs: int, book: dict) -> dict:

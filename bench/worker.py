@@ -11,7 +11,7 @@ START = time.perf_counter()
 
 from pathlib import Path  # noqa: E402
 
-from bench.peers import TASKS  # noqa: E402
+from bench.registry import TASKS  # noqa: E402
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
@@ -22,7 +22,7 @@ if __name__ == "__main__":
         "--book",
         type=json.loads,
         required=True,
-        help="the task's book settings, or the solve section's settings (see bench/peers.py)",
+        help="the task's book settings, or the solve section's settings (see bench/registry.py)",
     )
     p.add_argument("--data-dir", type=Path)
     p.add_argument("--tfds-dir", type=Path)

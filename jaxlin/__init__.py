@@ -1,119 +1,73 @@
-"""jaxlin: linear neural networks (Dive into Deep Learning, chapter 3) the JAX way.
+"""jaxlin: Dive into Deep Learning's linear and multilayer networks (chapters 3 and 4), the JAX way.
+
+The package is built in layers, each a subpackage importing only from those before it:
+`ops` (pure maths on arrays) -> `engine` (training) -> `data`, `models` -> `experiments` (the
+frozen `Config` and the book's experiments) -> `plots` -> `cli` (`python -m jaxlin.train`). This
+top level re-exports the names the book's sections, the README and the notebooks use.
 
 `import jaxlin` loads jax and optax only; tensorflow-datasets and matplotlib are imported the
 first time a name that needs them (`load_fashion_mnist`, the plots) is used.
 """
 
-import importlib
-
+# fmt: off
+from jaxlin._util.lazy import lazy_attributes
 from jaxlin.data import (
-    FASHION_MNIST_LABELS,
-    DataError,
-    Dataset,
-    hold_out,
-    image_batches,
-    load_dataset,
-    polynomial_features,
-    preprocess_images,
-    synthetic_data,
-    text_labels,
-    to_device,
+    FASHION_MNIST_LABELS, DataError, Dataset, ShiftedData, covariate_shift, hold_out, image_batches, kfold,
+    label_shift, load_dataset, polynomial_features, preprocess_images, synthetic_data, text_labels, to_device,
 )
-from jaxlin.data.holdout import kfold
-from jaxlin.data.shift import ShiftedData, covariate_shift, label_shift
-from jaxlin.engine.checkpoint import (
-    CheckpointError,
-    load_checkpoint,
-    load_params,
-    restore_state,
-    save_checkpoint,
-    save_state,
+from jaxlin.engine import (
+    OPTIMIZERS, Best, CheckpointError, Epoch, FitResult, Solution, SweepResult, TrainingDiverged, TrainState,
+    data_parallel_mesh, epoch_key, fit, fit_epochs, init_state, keep_best, load_checkpoint, load_params, make_epoch,
+    make_optimizer, make_train_step, regularized_objective, restore_state, save_checkpoint, save_state, sgd,
+    solve_lbfgs, stack, sweep, train_epochs, unstack,
 )
-from jaxlin.engine.early_stopping import Best, keep_best
-from jaxlin.engine.lbfgs import Solution, regularized_objective, solve_lbfgs
-from jaxlin.engine.optimizers import OPTIMIZERS, make_optimizer, sgd
-from jaxlin.engine.parallel import data_parallel_mesh
-from jaxlin.engine.sweep import SweepResult, stack, sweep, unstack
-from jaxlin.engine.training import (
-    FitResult,
-    TrainingDiverged,
-    TrainState,
-    epoch_key,
-    fit,
-    init_state,
-    make_epoch,
-    make_train_step,
-    train_epochs,
+from jaxlin.experiments import (
+    Config, CrossValidation, ShiftResult, correct_covariate_shift, correct_label_shift, cross_validate,
+    data_size_curve, domain_classifier, exact_fits, make_config, solve_model, sweep_model, train_model,
 )
-from jaxlin.experiments.config import Config, make_config
-from jaxlin.experiments.crossval import CrossValidation, cross_validate
-from jaxlin.experiments.distribution_shift import (
-    ShiftResult,
-    correct_covariate_shift,
-    correct_label_shift,
-    domain_classifier,
-)
-from jaxlin.experiments.generalization import data_size_curve, exact_fits
-from jaxlin.experiments.setup import solve_model, sweep_model, train_model
 from jaxlin.models import MODELS, get_model
-from jaxlin.ops.affine import affine, batched_affine, init_affine
-from jaxlin.ops.calibration import (
-    accuracy_at_coverage,
-    coverage_curve,
-    expected_calibration_error,
-    fit_temperature,
-    reliability_bins,
+from jaxlin.ops import (
+    absolute_loss, accuracy, accuracy_at_coverage, accuracy_interval, affine, batch_indices, batched_affine,
+    best_constant, binary_cross_entropy, check_weights, confusion_matrix, coverage_curve, cross_entropy,
+    cross_entropy_between, decayed, effective_sample_size, entropy, estimate_label_shift, evaluate, examples_needed,
+    expected_calibration_error, fit_constant, fit_temperature, gaussian_nll, hoeffding_interval, huber_loss,
+    importance_weights, index_shuffle, init_affine, kl_divergence, l1_penalty, l1_proximal, l2_penalty,
+    label_distribution, label_shift_weights, laplace_nll, log_sigmoid, log_softmax, logsumexp, lstsq, minibatches,
+    naive_sigmoid, naive_softmax, normal_interval, random_order, reliability_bins, ridge, sigmoid,
+    sigmoid_binary_cross_entropy, soft_threshold, softmax, softmax_cross_entropy, softplus, squared_loss, surprisal,
+    weighted_mean, weights_only, with_weights,
 )
-from jaxlin.ops.closed_form import lstsq, ridge
-from jaxlin.ops.example_weights import check_weights, weighted_mean, with_weights
-from jaxlin.ops.index_shuffle import index_shuffle
-from jaxlin.ops.information import cross_entropy_between, entropy, kl_divergence, surprisal
-from jaxlin.ops.intervals import accuracy_interval, examples_needed, hoeffding_interval, normal_interval
-from jaxlin.ops.likelihood import best_constant, fit_constant, gaussian_nll, laplace_nll
-from jaxlin.ops.losses import absolute_loss, cross_entropy, huber_loss, softmax_cross_entropy, squared_loss
-from jaxlin.ops.metrics import accuracy, evaluate
-from jaxlin.ops.minibatch import minibatches
-from jaxlin.ops.order import batch_indices, random_order
-from jaxlin.ops.regularization import decayed, l1_penalty, l1_proximal, l2_penalty, soft_threshold, weights_only
-from jaxlin.ops.shift_correction import (
-    confusion_matrix,
-    effective_sample_size,
-    estimate_label_shift,
-    importance_weights,
-    label_distribution,
-    label_shift_weights,
-)
-from jaxlin.ops.sigmoid import (
-    binary_cross_entropy,
-    log_sigmoid,
-    naive_sigmoid,
-    sigmoid,
-    sigmoid_binary_cross_entropy,
-    softplus,
-)
-from jaxlin.ops.softmax import log_softmax, logsumexp, naive_softmax, softmax
-from jaxlin.plots.progress import LiveCurves
+# fmt: on
 
 __version__ = "0.1.0"
 
-_LAZY = {  # name -> the module that defines it, imported on first use (it needs tfds or matplotlib)
-    "load_fashion_mnist": "jaxlin.data.fashion_mnist",
-    "plot_history": "jaxlin.plots.figures",
-    "plot_sweep": "jaxlin.plots.sweeps",
-    "plot_against": "jaxlin.plots.sweeps",
-    "plot_folds": "jaxlin.plots.sweeps",
-    "prediction_grid": "jaxlin.plots.figures",
-    "show_images": "jaxlin.plots.figures",
-    "plot_reliability": "jaxlin.plots.figures",
-    "plot_shift": "jaxlin.plots.shift",
-}
+_PLOTS = ("LiveCurves", "plot_against", "plot_folds", "plot_history", "plot_reliability", "plot_shift", "plot_sweep",
+          "prediction_grid", "show_images")  # fmt: skip
+# name -> the subpackage that exports it, imported on first use (it needs tensorflow-datasets or matplotlib)
+_LAZY = {"load_fashion_mnist": "jaxlin.data", **dict.fromkeys(_PLOTS, "jaxlin.plots")}
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), _LAZY)
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'jaxlin' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), *_LAZY])
+# fmt: off
+__all__ = [
+    "Best", "CheckpointError", "Config", "CrossValidation", "DataError", "Dataset", "Epoch", "FASHION_MNIST_LABELS",
+    "FitResult", "LiveCurves", "MODELS", "OPTIMIZERS", "ShiftResult", "ShiftedData", "Solution", "SweepResult",
+    "TrainState", "TrainingDiverged", "absolute_loss", "accuracy", "accuracy_at_coverage", "accuracy_interval",
+    "affine", "batch_indices", "batched_affine", "best_constant", "binary_cross_entropy", "check_weights",
+    "confusion_matrix", "correct_covariate_shift", "correct_label_shift", "covariate_shift", "coverage_curve",
+    "cross_entropy", "cross_entropy_between", "cross_validate", "data_parallel_mesh", "data_size_curve", "decayed",
+    "domain_classifier", "effective_sample_size", "entropy", "epoch_key", "estimate_label_shift", "evaluate",
+    "exact_fits", "examples_needed", "expected_calibration_error", "fit", "fit_constant", "fit_epochs",
+    "fit_temperature", "gaussian_nll", "get_model", "hoeffding_interval", "hold_out", "huber_loss", "image_batches",
+    "importance_weights", "index_shuffle", "init_affine", "init_state", "keep_best", "kfold", "kl_divergence",
+    "l1_penalty", "l1_proximal", "l2_penalty", "label_distribution", "label_shift", "label_shift_weights",
+    "laplace_nll", "load_checkpoint", "load_dataset", "load_fashion_mnist", "load_params", "log_sigmoid",
+    "log_softmax", "logsumexp", "lstsq", "make_config", "make_epoch", "make_optimizer", "make_train_step",
+    "minibatches", "naive_sigmoid", "naive_softmax", "normal_interval", "plot_against", "plot_folds",
+    "plot_history", "plot_reliability", "plot_shift", "plot_sweep", "polynomial_features", "prediction_grid",
+    "preprocess_images", "random_order", "regularized_objective", "reliability_bins", "restore_state", "ridge",
+    "save_checkpoint", "save_state", "sgd", "show_images", "sigmoid", "sigmoid_binary_cross_entropy",
+    "soft_threshold", "softmax", "softmax_cross_entropy", "softplus", "solve_lbfgs", "solve_model", "squared_loss",
+    "stack", "surprisal", "sweep", "sweep_model", "synthetic_data", "text_labels", "to_device", "train_epochs",
+    "train_model", "unstack", "weighted_mean", "weights_only", "with_weights",
+]
+# fmt: on

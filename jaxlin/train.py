@@ -4,15 +4,14 @@ By default it trains softmax regression on Fashion-MNIST the concise way with th
 (SGD, learning rate 0.1, batch 256, 10 epochs), prints one line per epoch and a summary, and writes
 metrics.json, curves.png, predictions.png, params.npz and (after every epoch) checkpoint.npz into
 the output folder. Several --lr or --seeds values make a sweep; --devices trains data parallel, and
---coordinator, --num-processes and --process-id train across processes (jaxlin.distributed).
+--coordinator, --num-processes and --process-id train across processes (jaxlin.engine.distributed).
 """
 
 from __future__ import annotations
 
 import sys
 
-from jaxlin.cli.command import CommandError, Interrupted, OptionError, run
-from jaxlin.cli.options import parse_config
+from jaxlin.cli import CommandError, Interrupted, OptionError, parse_config, run
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxlin.engine.checkpoint import CheckpointError, load_checkpoint, load_params, save_checkpoint
+from jaxlin.engine import CheckpointError, load_checkpoint, load_params, save_checkpoint
 from jaxlin.models.softmax_regression import logits
 from jaxlin.train import main
 
@@ -87,8 +87,10 @@ def test_linreg_run(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--lr", "0"], "--lr: must be positive"),
-        (["--batch-size", "-5"], "--batch-size: must be positive"),
+        (["--lr", "0"], "learning rate must be a positive, finite number, got 0.0"),
+        (["--batch-size", "-5"], "batch_size must be a positive integer, got -5"),
+        (["--lr", "0.1,,0.3"], "has an empty item"),
+        (["--devices", "3", "--batch-size", "256"], "does not split evenly across 3 devices"),
         (["--batch-size", "ten"], "--batch-size: 'ten' is not a valid int"),
         (["--optimizer", "adamm"], "invalid choice: 'adamm'"),
         (["--model", "mlp"], "invalid choice: 'mlp'"),

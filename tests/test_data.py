@@ -22,7 +22,7 @@ from jaxlin.data import (
     write_idx,
 )
 from jaxlin.data.idx import IMAGES_MAGIC, LABELS_MAGIC, content_id
-from jaxlin.ops.index_shuffle import index_shuffle
+from jaxlin.ops import index_shuffle
 
 
 def test_idx_round_trip(tmp_path):

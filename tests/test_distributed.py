@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import cli_args
 
-from jaxlin.engine.distributed import Cluster, cluster_from, join
+from jaxlin.engine import Cluster, cluster_from, cluster_settings, join
 from jaxlin.train import main
 
 TIMEOUT_S = 120
@@ -87,9 +87,9 @@ def test_bad_cluster_options_exit_2(extra, message, tmp_path, capsys, monkeypatc
 
 def test_the_environment_describes_the_cluster_and_options_win():
     env = {"JAXLIN_COORDINATOR": "10.0.0.1:1234", "JAXLIN_NUM_PROCESSES": "4", "JAXLIN_PROCESS_ID": "3"}
-    assert cluster_from(environ=env) == Cluster("10.0.0.1:1234", 4, 3)
-    assert cluster_from(process_id=1, environ=env) == Cluster("10.0.0.1:1234", 4, 1)
-    assert cluster_from(environ={}) is None
+    assert cluster_from(**cluster_settings(environ=env)) == Cluster("10.0.0.1:1234", 4, 3)
+    assert cluster_from(**cluster_settings(process_id=1, environ=env)) == Cluster("10.0.0.1:1234", 4, 1)
+    assert cluster_from(**cluster_settings(environ={})) is None
 
 
 def test_no_coordinator_or_a_taken_port_is_said_in_a_sentence():

@@ -174,7 +174,7 @@ def test_lstsq_matches_numpy_reference_and_truth():
 def test_random_order_is_a_uniform_permutation():
     from itertools import permutations
 
-    from jaxlin.ops.order import random_order
+    from jaxlin.ops import random_order
 
     big = np.asarray(random_order(KEY, 60000))
     np.testing.assert_array_equal(np.sort(big), np.arange(60000))

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import jaxlin
-from jaxlin.data.holdout import SplitError, fold, kfold, validation_indices
+from jaxlin.data import SplitError, fold, kfold, validation_indices
 from jaxlin.data.polynomial import MAX_DEGREE, polynomial_data, polynomial_features, true_weights
-from jaxlin.engine.early_stopping import Best, best_in_history, keep_best
+from jaxlin.engine import Best, best_in_history, keep_best
 
 SHORT = 40  # epochs: enough to see the fits apart, quick to compile and run
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import cli_args
 
-from jaxlin.engine.checkpoint import load_checkpoint, load_params
+from jaxlin.engine import load_checkpoint, load_params
 from jaxlin.train import main
 
 

@@ -7,12 +7,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from jaxlin.ops.intervals import (
-    accuracy_interval,
-    examples_needed,
-    hoeffding_interval,
-    normal_interval,
-)
+from jaxlin.ops import accuracy_interval, examples_needed, hoeffding_interval, normal_interval
 
 LEVELS = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jax.scipy.stats import laplace, norm
 
-from jaxlin.ops.likelihood import best_constant, fit_constant, gaussian_nll, laplace_nll
+from jaxlin.ops import best_constant, fit_constant, gaussian_nll, laplace_nll
 
 
 @pytest.mark.parametrize("sigma", [0.1, 1.0, 3.0])

@@ -8,17 +8,9 @@ import optax
 import pytest
 from conftest import cli_args
 
-from jaxlin.data import Dataset, prepare_images
-from jaxlin.data.binary import class_pair
+from jaxlin.data import Dataset, class_pair, prepare_images
 from jaxlin.models import get_model
-from jaxlin.ops.sigmoid import (
-    binary_cross_entropy,
-    log_sigmoid,
-    naive_sigmoid,
-    sigmoid,
-    sigmoid_binary_cross_entropy,
-    softplus,
-)
+from jaxlin.ops import binary_cross_entropy, log_sigmoid, naive_sigmoid, sigmoid, sigmoid_binary_cross_entropy, softplus
 from jaxlin.train import main
 
 logistic, softmax = get_model("logistic"), get_model("softmax")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jaxlin
-import jaxlin.experiments.setup
+import jaxlin.experiments
 from jaxlin.data import DATASETS
 from jaxlin.models import MODELS, Model, get_model
 from jaxlin.train import main
@@ -130,7 +130,7 @@ def test_a_new_model_sweep_equals_its_separate_runs(toy_registered):
 
 
 def test_the_data_seed_draws_the_synthetic_data():
-    a, b = (jaxlin.experiments.setup.load_data(jaxlin.make_config("linreg", data_seed=s)) for s in (0, 1))
+    a, b = (jaxlin.experiments.load_data(jaxlin.make_config("linreg", data_seed=s)) for s in (0, 1))
     assert not np.array_equal(a.train[0], b.train[0])
 
 

@@ -10,8 +10,8 @@ from conftest import cli_args, write_tiny_fashion_mnist
 
 from jaxlin.data import Dataset, prepare_images
 from jaxlin.data.shift import covariate_shift, ink, label_shift
-from jaxlin.experiments.config import make_config
-from jaxlin.ops.shift_correction import (
+from jaxlin.experiments import make_config
+from jaxlin.ops import (
     confusion_matrix,
     effective_sample_size,
     estimate_label_shift,

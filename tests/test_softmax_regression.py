@@ -11,7 +11,7 @@ import pytest
 
 import jaxlin
 from jaxlin.models import softmax_regression as model
-from jaxlin.ops.affine import affine
+from jaxlin.ops import affine
 
 KEY = jax.random.key(0)
 

@@ -8,11 +8,10 @@ import optax
 import pytest
 from scipy import optimize
 
-from jaxlin.data import Dataset
-from jaxlin.data.device import prepare_images
-from jaxlin.engine.lbfgs import Solution, regularized_objective, solve_lbfgs
+from jaxlin.data import Dataset, prepare_images
+from jaxlin.engine import Solution, regularized_objective, solve_lbfgs
 from jaxlin.models import get_model
-from jaxlin.ops.regularization import weights_only
+from jaxlin.ops import weights_only
 
 N, D, Q, LAM, TOL = 500, 20, 3, 1e-2, 1e-5
 

@@ -7,8 +7,7 @@ import pytest
 import tensorflow_datasets as tfds
 from conftest import write_tiny_fashion_mnist
 
-from jaxlin.data import load_fashion_mnist
-from jaxlin.data.fashion_mnist import fashion_mnist_builder
+from jaxlin.data import fashion_mnist_builder, load_fashion_mnist
 from jaxlin.data.splits import read_instructions, split_names
 
 SIZES = {"train": 60, "test": 20}  # the tiny dataset's

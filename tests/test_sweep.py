@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jaxlin
-from jaxlin.engine.sweep import unstack
+from jaxlin.engine import unstack
 from jaxlin.train import main
 
 
@@ -58,7 +58,7 @@ def test_cli_sweep_refuses_resume_and_devices(extra, capsys):
 
 def test_sweep_progress_and_divergence_marks():
     from jaxlin.cli.report import sweep_progress
-    from jaxlin.engine.sweep import mark_diverged
+    from jaxlin.engine import mark_diverged
 
     line = sweep_progress(
         {"loss": [0.5, 0.1, float("nan")]}, [{"lr": 1, "seed": 0}, {"lr": 2, "seed": 0}, {"lr": 3, "seed": 0}]
@@ -115,7 +115,7 @@ def test_batch_size_lists_that_cannot_be_are_refused(options, message):
 def test_models_with_one_order_share_it_and_match_the_per_model_path(tiny_source, tmp_path):
     """Models sharing a seed share its order: drawn and gathered once per group (one wide matmul);
     the result is the per-model vmap's, whether one group, several, or none (every seed its own)."""
-    from jaxlin.experiments.setup import epoch_options, sweep_start
+    from jaxlin.experiments import epoch_options, sweep_start
 
     sweeps = sys.modules["jaxlin.engine.sweep"]
     data = jaxlin.load_dataset("fashion_mnist", source_dir=tiny_source, tfds_dir=tmp_path / "tfds")

@@ -8,7 +8,7 @@ import optax
 import pytest
 
 import jaxlin
-from jaxlin.ops.index_shuffle import index_shuffle
+from jaxlin.ops import index_shuffle
 
 KEY = jax.random.key(0)
 

@@ -11,8 +11,8 @@ import optax
 import pytest
 
 import jaxlin
-from jaxlin.data.device import prepare_images
-from jaxlin.ops.regularization import l1_penalty, l1_proximal, l2_penalty, soft_threshold, weights_only
+from jaxlin.data import prepare_images
+from jaxlin.ops import l1_penalty, l1_proximal, l2_penalty, soft_threshold, weights_only
 from jaxlin.train import main
 
 PARAMS = {"w": jnp.array([[1.0, -2.0], [3.0, 0.5]]), "b": jnp.array([10.0, -10.0])}
@@ -56,9 +56,9 @@ def test_scratch_optax_and_penalty_in_the_loss_give_the_same_parameters(model, d
     np.testing.assert_allclose(scratch.params["w"], concise.params["w"], rtol=1e-5, atol=1e-6)
     # the book's from-scratch way: plain SGD on loss + λ·½‖w‖²
     module = jaxlin.get_model(model)
-    data = data or jaxlin.experiments.setup.load_data(jaxlin.make_config(model))
+    data = data or jaxlin.experiments.load_data(jaxlin.make_config(model))
     penalised = lambda p, batch: (module.LOSSES["scratch"](p, batch)[0] + 0.5 * l2_penalty(p), {})
-    start = jaxlin.experiments.setup.start(module, jaxlin.make_config(model, **options))[1]
+    start = jaxlin.experiments.start(module, jaxlin.make_config(model, **options))[1]
     by_loss = jaxlin.fit(
         start.params,
         penalised,
@@ -197,8 +197,8 @@ def test_the_weight_decay_is_in_the_banner_metrics_and_resume_check(tmp_path, ca
 
 def test_lbfgs_solves_the_high_dimensional_problem_to_ridge(tmp_path, capsys):
     config = jaxlin.make_config("highdim", optimizer="lbfgs", weight_decay=3.0, tol=1e-6)
-    solution = jaxlin.experiments.setup.solve_model(config)
-    X, y = jaxlin.experiments.setup.load_data(config).train
+    solution = jaxlin.experiments.solve_model(config)
+    X, y = jaxlin.experiments.load_data(config).train
     w, b = jaxlin.ridge(X, y, 3.0)
     assert solution.converged and solution.grad_norm <= 1e-6
     np.testing.assert_allclose(solution.params["w"][:, 0], w, atol=1e-5)

@@ -11,7 +11,7 @@ import pytest
 import jaxlin
 from jaxlin.data import Dataset, prepare_images
 from jaxlin.models import get_model
-from jaxlin.ops.example_weights import check_weights, split_batch, weighted_mean, with_weights
+from jaxlin.ops import check_weights, split_batch, weighted_mean, with_weights
 
 softmax = get_model("softmax")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import IO, Any
 
 
-def write_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
-    """Call write(f) on a temporary binary file, then move it to `path`."""
+def write_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
+    """Call write(f) on a temporary binary file, then move it to `path` (what `write` returns is ignored)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

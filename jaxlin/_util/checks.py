@@ -37,9 +37,9 @@ def num_examples(tree) -> int:
     leaves = jax.tree_util.tree_leaves(tree)
     if not leaves:
         raise ValueError("No arrays given: pass at least one array of examples.")
-    sizes = {np.shape(leaf)[0] if np.ndim(leaf) else None for leaf in leaves}
-    if None in sizes:
+    if any(np.ndim(leaf) == 0 for leaf in leaves):
         raise ValueError("Every data array needs a leading example axis; got a scalar.")
+    sizes = {np.shape(leaf)[0] for leaf in leaves}
     if len(sizes) != 1:
         shapes = [tuple(np.shape(leaf)) for leaf in leaves]
         raise ValueError(f"All data arrays must have the same number of examples (leading axis); got shapes {shapes}.")

@@ -1,9 +1,8 @@
-"""What `python -m jaxlin.train` does with a Config: the experiment, in loops you can read.
-
-A single run trains epoch by epoch in its own loop: after each epoch it checks the loss,
-saves checkpoint.npz (the whole train state, atomically) and prints a line; `--resume` restores
-that state and goes on. A sweep trains every (learning rate, seed) pair together, one vmapped
-epoch at a time. Results go to the output folder: metrics.json, params.npz and plots.
+"""What `python -m jaxlin.train` does with a Config: claim the output folder, load the data, run
+the kind of run the Config names (`Config.kind`: the loops in `jaxlin.cli.loops`, the solve in
+`jaxlin.cli.results`, the shift in `jaxlin.cli.shift`), write metrics.json, and turn every failure
+into one paragraph and an exit code. Across processes, each joins the others first
+(`jaxlin.engine.distributed`); process 0 prints and writes.
 """
 
 from __future__ import annotations
@@ -23,14 +22,15 @@ import jax
 
 from jaxlin._util.atomic import write_json
 from jaxlin.cli import report
-from jaxlin.cli.loops import CHECKPOINT, LoopError, run_kfold, run_single, run_solve, run_sweep
+from jaxlin.cli.loops import CHECKPOINT, LoopError, run_kfold, run_single, run_sweep
 from jaxlin.cli.output_folder import ClaimError, claimed, new_folder
+from jaxlin.cli.results import run_solve
 from jaxlin.cli.resume import ResumeError, check_checkpoint
 from jaxlin.cli.shift import run_shift
 from jaxlin.data.holdout import SplitError
 from jaxlin.engine.distributed import Cluster, join, leave
-from jaxlin.engine.parallel import check_batch_size, data_parallel_mesh
-from jaxlin.experiments.config import SOLVERS, Config
+from jaxlin.engine.parallel import BatchSplitError, data_parallel_mesh
+from jaxlin.experiments.config import Config
 from jaxlin.experiments.setup import load_data, reported_metrics
 from jaxlin.models import get_model
 
@@ -64,6 +64,7 @@ def run(config: Config) -> dict:
     """
     if config.num_processes is None:
         return _run(config)
+    assert config.coordinator is not None and config.process_id is not None  # make_config sets all three
     cluster = Cluster(config.coordinator, config.num_processes, config.process_id)
     try:
         join(cluster)
@@ -87,11 +88,7 @@ def _run(config: Config) -> dict:
     if config.debug_nans:
         jax.config.update("jax_debug_nans", True)
     out = Path(config.output_dir) if config.output_dir else None
-    mesh = (
-        None
-        if config.is_sweep or config.kfold or config.shift or config.optimizer in SOLVERS
-        else data_parallel(config)
-    )
+    mesh = data_parallel(config) if config.kind == "single" else None
     try:
         made = out is None
         out = out or new_folder(_default_folder(config))
@@ -118,19 +115,15 @@ def _run(config: Config) -> dict:
             errno.ENOTDIR: " A part of the path is a file.",
         }
         raise CommandError(
-            f"Could not read or write {err.filename or 'a file'}: {err.strerror or err}.{hint.get(err.errno, '')}"
+            f"Could not read or write {err.filename or 'a file'}: {err.strerror or err}.{hint.get(err.errno or 0, '')}"
         ) from None
 
 
-def _kind(config: Config) -> str:
-    if config.shift:
-        return f"{config.shift}-shift"
-    return f"{config.kfold}fold" if config.kfold else "sweep" if config.is_sweep else config.impl
-
-
 def _default_folder(config: Config) -> Path:
+    """runs/<time>-<model>-<impl, sweep, Kfold, solve or the shift>."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{stamp}-{config.model}-{_kind(config)}"
+    kind = {"single": config.impl, "kfold": f"{config.kfold}fold", "shift": f"{config.shift}-shift"}
+    return Path("runs") / f"{stamp}-{config.model}-{kind.get(config.kind, config.kind)}"
 
 
 def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
@@ -150,18 +143,23 @@ def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
         )
     load_s = time.perf_counter() - started
     try:
-        if config.shift:
-            summary = run_shift(config, data, out)
-        elif config.optimizer in SOLVERS:
-            summary = run_solve(config, model, data, out)
-        elif config.kfold:
-            summary = run_kfold(config, model, data, out)
-        elif config.is_sweep:
-            summary = run_sweep(config, model, data, out)
-        else:
-            summary = run_single(config, model, data, out, mesh, saved)
+        match config.kind:
+            case "shift":
+                summary = run_shift(config, data, out)
+            case "solve":
+                summary = run_solve(config, model, data, out)
+            case "kfold":
+                summary = run_kfold(config, data, out)
+            case "sweep":
+                summary = run_sweep(config, data, out)
+            case _:
+                summary = run_single(config, data, out, mesh, saved)
     except SplitError as err:
         raise OptionError(str(err)) from None
+    except BatchSplitError as err:  # across processes, where the Config cannot know the devices
+        raise OptionError(
+            f"{err} They are the devices of all {config.num_processes} processes; change --batch-size."
+        ) from None
     except FloatingPointError as err:  # from jax_debug_nans
         raise CommandError(f"--debug-nans stopped at the first NaN: {str(err).splitlines()[0]}") from None
     summary = {"config": config.to_json(), **summary, "load_s": load_s, "total_s": time.perf_counter() - started}
@@ -177,22 +175,15 @@ def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
     return summary
 
 
-def data_parallel(config: Config):
-    """The mesh to train on, or None for one device. By default, as many local devices as split
-    the batch evenly."""
+def data_parallel(config: Config) -> jax.sharding.Mesh | None:
+    """The mesh to train on, or None for one device: --devices, or else every device across
+    processes (or one would sit idle), or else as many local devices as split the batch evenly."""
     available = len(jax.devices())  # across processes, all of theirs
-    batch_size = config.batch_size[0]
-    if config.num_processes:  # every process's devices take part, or one would sit idle
+    if config.num_processes:
         wanted = available
     else:
-        wanted = config.devices or max(n for n in range(1, available + 1) if batch_size % n == 0)
-    if wanted == 1:
-        return None
+        wanted = config.devices or max(n for n in range(1, available + 1) if config.batch_size[0] % n == 0)
     try:
-        return check_batch_size(batch_size, data_parallel_mesh(wanted))
+        return None if wanted == 1 else data_parallel_mesh(wanted)
     except ValueError as err:
-        if config.num_processes:
-            raise OptionError(
-                f"{err} They are the devices of all {config.num_processes} processes; change --batch-size."
-            ) from None
         raise CommandError(f"{err} Change --devices (or leave it out).") from None

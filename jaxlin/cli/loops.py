@@ -1,7 +1,7 @@
-"""The training loops of `python -m jaxlin.train`, one per kind of run, each visible and its own:
-one model (checkpointed every epoch, resumable, optionally stopped early), a sweep of models
-trained together, and K-fold cross-validation. Each shows its progress (`EpochPrinter`) and
-returns what metrics.json keeps.
+"""The epoch loops of `python -m jaxlin.train`, one per kind of run that trains for epochs. Each
+builds its run with the library's one implementation (`jaxlin.experiments`), holds the loop over
+the epochs that implementation yields, and adds what a command owns: the progress lines, the
+checkpoint after every epoch (one model), the results written to the output folder.
 """
 
 from __future__ import annotations
@@ -11,27 +11,18 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from jaxlin.cli import report
+from jaxlin.cli import figures, report
+from jaxlin.cli.results import write_results
 from jaxlin.cli.resume import restore, restore_best
+from jaxlin.data import Dataset
 from jaxlin.engine.checkpoint import save_checkpoint, save_state
-from jaxlin.engine.early_stopping import keep_best
-from jaxlin.engine.parallel import local, replicate
-from jaxlin.engine.sweep import jit_sweep_epoch, mark_diverged, split_history, unstack
-from jaxlin.engine.training import TrainingDiverged, append_metrics, check_finite, jit_epoch, train_epochs
+from jaxlin.engine.loop import append_metrics
+from jaxlin.engine.sweep import unstack
+from jaxlin.engine.train_state import History, TrainingDiverged
 from jaxlin.experiments.config import Config
-from jaxlin.experiments.crossval import crossval_start, summarize_folds
-from jaxlin.experiments.reliability import calibrate
-from jaxlin.experiments.setup import (
-    by_batch_size,
-    epoch_options,
-    exact_figures,
-    run_data,
-    runs,
-    solve_model,
-    start,
-    sweep_data,
-    sweep_start,
-)
+from jaxlin.experiments.crossval import crossval_group, summarize_folds
+from jaxlin.experiments.single import epochs_left, final_figures, single_epochs, single_run
+from jaxlin.experiments.sweeping import group_epochs, group_exact_figures, group_result, sweep_groups
 from jaxlin.ops.order import EPOCH_ORDER
 from jaxlin.plots.progress import EpochPrinter
 
@@ -42,40 +33,24 @@ class LoopError(Exception):
     """A loop cannot go on; the message says why and what to do."""
 
 
-def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None) -> dict:
-    optimizer, state = start(model, config)
-    data = run_data(model, data, runs(config)[0])
-    history: dict = {}
+def run_single(config: Config, data: Dataset, out: Path, mesh, saved: dict | None) -> dict:
+    """One model: checkpointed after every epoch, resumable, optionally stopped early."""
+    run = single_run(config, data, mesh=mesh)
+    state, history, best = run.state, {}, None
     if saved is not None:
-        state, history = restore(out / CHECKPOINT, config, state, data, saved)
-    best = restore_best(out / CHECKPOINT, state, history, saved) if config.early_stopping and history else None
-    epoch_fn = jit_epoch(model.LOSSES[config.impl], optimizer, mesh=mesh, **epoch_options(model, config, data))
-    local_data = data
-    if mesh is not None:
-        state, data = replicate((state, data), mesh)
+        state, history = restore(out / CHECKPOINT, config, state, run.data, saved)
+        if config.early_stopping and history:
+            best = restore_best(out / CHECKPOINT, state, history, saved)
     done, clock = int(state.epoch), report.EpochClock()
-    stopped = best is not None and done - best.epoch >= config.early_stopping
-    epochs = ()
-    if done < config.epochs and not stopped:
-        epochs = train_epochs(epoch_fn, state, data.train, data, num_epochs=config.epochs - done)
-    else:
-        print(f"already trained for {done} epochs{' and stopped early' if stopped else ''}; writing its results")
-    epochs = (
-        keep_best(epochs, patience=config.early_stopping, best=best)
-        if config.early_stopping
-        else ((state, metrics, None) for state, metrics in epochs)
-    )
+    if not epochs_left(run, state, best):
+        stopped = " and stopped early" if done < config.epochs else ""
+        print(f"already trained for {done} epochs{stopped}; writing its results")
     try:
         with EpochPrinter(config.epochs, done) as printer:
-            for epoch, (state, metrics, best) in enumerate(epochs, start=done):
-                check_finite(metrics, epoch)
+            for epoch, (state, metrics, best) in enumerate(single_epochs(run, state, best), start=done):
                 append_metrics(history, metrics)
-                record = {
-                    "config": config.identity(),
-                    "data": data.source,
-                    "epoch_order": EPOCH_ORDER,
-                    "history": history,
-                }
+                record = {"config": config.identity(), "data": run.data.source, "epoch_order": EPOCH_ORDER}
+                record["history"] = history
                 if best is None:
                     save_state(out / CHECKPOINT, state, record)
                 else:  # one atomic file: the state and the best epoch can never disagree
@@ -84,123 +59,58 @@ def run_single(config: Config, model, data, out: Path, mesh, saved: dict | None)
     except TrainingDiverged as err:
         kept = " The checkpoint holds the last good epoch." if (out / CHECKPOINT).exists() else ""
         raise LoopError(f"{err}{kept}") from None
-    if mesh is not None and mesh.is_multi_process:  # the rest is each process's own work
-        state, best, data = local(state), local(best), local_data
-    params, final = state.params, {k: v[-1] for k, v in history.items()}
+    params, final, curves = final_figures(run, state, history, best)
     if best is not None:
-        params, final = best.params, {**{k: v[best.epoch - 1] for k, v in history.items()}, "best_epoch": best.epoch}
         print(report.stopping_note(best.epoch, len(history["loss"]), config))
-    final.update(model.summarize(params, data))
-    curves = None
-    if hasattr(model, "logits") and data.test is not None:
-        figures, curves = calibrate(model, params, data)
-        final.update(figures)
-    save_checkpoint(out / "params.npz", {"params": params}, metadata=config.to_json())
-    if config.plots:
-        report.plot_run(config, model, data, params, history, out, best_epoch=best and best.epoch)
-        if curves is not None:
-            report.plot_calibration(config, curves, final, out)
-    print(f"final: {report.shown(final, ', ')}")
+    write_results(config, run.model, run.data, params, final, curves, out, history, best and best.epoch)
     return {"history": history, "final": final, **clock.timing()}
 
 
-def run_sweep(config: Config, model, data, out: Path) -> dict:
-    groups = by_batch_size(config)
-    print(
-        f"sweep: {report.sweep_size(config, len(runs(config)) * len(groups))}, trained together in one "
-        f"vmapped, compiled epoch{' per batch size' if len(groups) > 1 else ''}"
-    )
-    clocks = []
-    pairs, histories, diverged, exact, params = [], [], [], [], []
-    for extra, group in groups:
-        if extra:
-            print(f"batch size {extra['batch_size']}:")
+def run_sweep(config: Config, data: Dataset, out: Path) -> dict:
+    """Every run of a sweep, trained together: one vmapped, compiled epoch per batch size."""
+    model, groups = sweep_groups(config, data)
+    size = report.sweep_size(config, sum(len(group.runs) for group in groups))
+    per = " per batch size" if len(groups) > 1 else ""
+    print(f"sweep: {size}, trained together in one vmapped, compiled epoch{per}")
+    clocks, runs, histories, diverged, exact, params = [], [], [], [], [], []
+    for group in groups:
+        if len(groups) > 1:
+            print(f"batch size {group.runs[0]['batch_size']}:")
         clocks.append(report.EpochClock())
-        trained = _sweep_group(group, model, data, clocks[-1])
-        pairs += [{**pair, **extra} for pair in trained[0]]
-        for kept, more in zip((histories, diverged, exact, params), trained[1:]):
-            kept += more
-    table = report.sweep_table(pairs, histories, diverged, exact if any(exact) else None)
+        history: History = {}
+        states, dead = group.states, list[int | None]()
+        with EpochPrinter(config.epochs) as printer:
+            for epoch, (states, metrics, dead) in enumerate(group_epochs(group, config.epochs)):
+                append_metrics(history, metrics)
+                printer.show(epoch, report.sweep_progress(metrics, group.runs), clocks[-1].lap())
+        result = group_result(group, states, history, dead)
+        runs += group.runs
+        histories += result.histories
+        diverged += result.diverged
+        exact += group_exact_figures(model, group)
+        params += [unstack(states.params, m) for m in range(len(group.runs))]
+    table = report.sweep_table(runs, histories, diverged, exact if any(exact) else None)
     stacked = jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *params)
-    save_checkpoint(out / "params.npz", {"params": stacked}, metadata={**config.to_json(), "runs": pairs})
+    save_checkpoint(out / "params.npz", {"params": stacked}, metadata={**config.to_json(), "runs": runs})
     if config.plots:
-        report.plot_sweep_runs(config, table, out)
+        figures.plot_sweep_runs(config, table, out)
     return {"runs": table, **report.EpochClock.merged(clocks)}
 
 
-def _sweep_group(config: Config, model, data, clock) -> tuple[list, list, list, list, list]:
-    """Train the runs that share one batch size; their pairs, histories, divergence epochs, exact
-    figures (or {}) and parameters, one entry per run."""
-    pairs, optimizer, states = sweep_start(model, config)
-    data, per_model = sweep_data(model, config, data, pairs)
-    epoch_fn = jit_sweep_epoch(
-        model.LOSSES[config.impl], optimizer, per_model_data=per_model, **epoch_options(model, config, data)
-    )
-    history: dict = {}
-    diverged: list[int | None] = [None] * len(pairs)
-    with EpochPrinter(config.epochs) as printer:
-        for epoch, (states, metrics) in enumerate(
-            train_epochs(epoch_fn, states, data.train, data, num_epochs=config.epochs)
-        ):
-            mark_diverged(diverged, metrics["loss"], epoch)
-            append_metrics(history, metrics)
-            printer.show(epoch, report.sweep_progress(metrics, pairs), clock.lap())
-    exact = (exact_figures(model, data, per_model) if per_model else None) or [{}] * len(pairs)
-    params = [unstack(states.params, m) for m in range(len(pairs))]
-    return pairs, split_history(history, len(pairs)), diverged, exact, params
-
-
-def run_kfold(config: Config, model, data, out: Path) -> dict:
-    models, optimizer, states, datasets = crossval_start(model, config, data)
+def run_kfold(config: Config, data: Dataset, out: Path) -> dict:
+    """K-fold cross-validation: every (run, fold) model trained together, then the choice."""
+    group = crossval_group(config, data)
+    k = config.kfold or 0
     print(
-        f"{config.kfold}-fold cross-validation: {report.sweep_size(config, len(models) // config.kfold)} "
-        f"x {config.kfold} folds = {len(models)} models, trained together in one vmapped, compiled epoch"
+        f"{k}-fold cross-validation: {report.sweep_size(config, len(group.runs) // k)} x {k} folds = "
+        f"{len(group.runs)} models, trained together in one vmapped, compiled epoch"
     )
-    epoch_fn = jit_sweep_epoch(
-        model.LOSSES[config.impl], optimizer, per_model_data=True, **epoch_options(model, config, data)
-    )
-    clock, metrics = report.EpochClock(), {}
+    clock, metrics = report.EpochClock(), dict[str, list]()
     with EpochPrinter(config.epochs) as printer:
-        for epoch, (states, metrics) in enumerate(
-            train_epochs(epoch_fn, states, datasets.train, datasets, num_epochs=config.epochs)
-        ):
-            printer.show(epoch, report.sweep_progress(metrics, models), clock.lap())
-    result = summarize_folds(models, metrics["valid_loss"], config.kfold)
+        for epoch, (_, metrics, _) in enumerate(group_epochs(group, config.epochs)):
+            printer.show(epoch, report.sweep_progress(metrics, group.runs), clock.lap())
+    result = summarize_folds(group.runs, metrics["valid_loss"], k)
     folds = report.crossval_table(result)
     if config.plots:
-        report.plot_crossval(config, result, out)
+        figures.plot_crossval(config, result, out)
     return {"crossval": folds, "chosen": result.chosen, **clock.timing()}
-
-
-def run_solve(config: Config, model, data, out: Path) -> dict:
-    """`--optimizer lbfgs`: the full-batch problem solved to convergence, one compiled loop."""
-    n = int(jax.tree_util.tree_leaves(data.train)[0].shape[0])
-    print(
-        f"L-BFGS on all {n} training examples, weight decay {(config.weight_decay or (0.0,))[0]}, until the "
-        f"gradient norm is at most {config.tol:g} (at most {config.max_iter} iterations), in one compiled loop"
-    )
-    solution = solve_model(config, data)
-    final = {
-        "objective": solution.objective,
-        "grad_norm": solution.grad_norm,
-        "iterations": solution.iterations,
-        "converged": solution.converged,
-        "solve_s": solution.seconds,
-        "compile_s": solution.compile_seconds,
-        **{k: float(v) for k, v in jax.device_get(jax.jit(model.evaluate)(solution.params, data)).items()},
-        **model.summarize(solution.params, data),
-    }
-    curves = None
-    if hasattr(model, "logits") and data.test is not None:
-        figures, curves = calibrate(model, solution.params, data)
-        final.update(figures)
-    save_checkpoint(out / "params.npz", {"params": solution.params}, metadata=config.to_json())
-    if config.plots and curves is not None:
-        report.plot_calibration(config, curves, final, out)
-    if not solution.converged:
-        print(
-            f"not converged: the gradient norm is {solution.grad_norm:.3g} after {solution.iterations} iterations "
-            f"(raise --max-iter, or --tol if float32 cannot go lower)"
-        )
-    print(f"final: {report.shown(final, ', ')}")
-    return {"final": final}

@@ -1,4 +1,4 @@
-"""What `python -m jaxlin.train` shows and writes: progress lines, the final table, plots.
+"""What `python -m jaxlin.train` prints: the banner, progress lines, the sweep and fold tables.
 
 Every metric has one label (`jaxlin.plots.metric_labels.LABELS`), used by the progress lines, the summary and
 the plots.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import jax
 import numpy as np
@@ -50,7 +49,7 @@ def banner(config: Config, num_devices: int) -> str:
     batches = ",".join(map(str, config.batch_size))
     how = (
         f"lbfgs to a gradient norm of {config.tol:g} (at most {config.max_iter} iterations)"
-        if config.optimizer == "lbfgs"
+        if config.kind == "solve"
         else f"{config.optimizer} lr {lrs}, batch {batches}, {config.epochs} epochs"
     )
     return (
@@ -126,7 +125,7 @@ def sweep_progress(metrics: Mapping[str, list[float]], pairs: Sequence[dict]) ->
 
 def _row(names, cells) -> str:
     """A table row whose columns are as wide as the runs' setting names (at least 8)."""
-    return "  ".join(f"{cell:>{max(8, len(name))}}" for name, cell in zip(names, cells))
+    return "  ".join(f"{cell:>{max(8, len(name))}}" for name, cell in zip(names, cells, strict=True))
 
 
 def sweep_table(
@@ -139,7 +138,7 @@ def sweep_table(
     per model, are figures to add to each final (e.g. the exact fit's)."""
     runs = []
     print(_row(pairs[0], pairs[0]) + "  final")
-    for m, (pair, history, epoch) in enumerate(zip(pairs, histories, diverged)):
+    for m, (pair, history, epoch) in enumerate(zip(pairs, histories, diverged, strict=True)):
         final = {**{k: v[-1] for k, v in history.items()}, **(extras[m] if extras else {})}
         runs.append({**pair, "history": history, "final": final, "diverged_epoch": epoch})
         print(_row(pair, pair.values()) + "  " + (f"diverged in epoch {epoch}" if epoch else shown(final, ", ")))
@@ -151,7 +150,7 @@ def crossval_table(result) -> list[dict]:
     metrics.json keeps them."""
     rows = []
     print(_row(result.runs[0], result.runs[0]) + "  mean valid loss (per fold)")
-    for i, (run, mean, losses) in enumerate(zip(result.runs, result.mean, result.fold_losses)):
+    for i, (run, mean, losses) in enumerate(zip(result.runs, result.mean, result.fold_losses, strict=True)):
         rows.append({**run, "mean_valid_loss": float(mean), "fold_valid_loss": [float(v) for v in losses]})
         print(
             _row(run, run.values())
@@ -163,42 +162,3 @@ def crossval_table(result) -> list[dict]:
     else:
         print(f"chosen by cross-validation: {describe(result.chosen)}")
     return rows
-
-
-def title(config: Config) -> str:
-    return f"{config.model} ({config.impl}), {config.optimizer}"
-
-
-def plot_run(config: Config, model, data, params, history: dict, out: Path, best_epoch: int | None = None) -> None:
-    """curves.png, and for labelled image data predictions.png (the book's predict_ch3)."""
-    from jaxlin.plots.figures import plot_history, prediction_grid
-
-    plot_history(history, out / "curves.png", title=title(config), best_epoch=best_epoch)
-    if data.label_names is not None and data.test is not None:
-        first = jax.tree_util.tree_map(lambda a: a[:16], data.test)
-        predicted = np.asarray(model.predict(params, data.prepared(first)[0]))
-        names = lambda ids: [data.label_names[int(i)] for i in ids]
-        prediction_grid(np.asarray(first[0]), names(first[1]), names(predicted), path=out / "predictions.png")
-
-
-def plot_sweep_runs(config: Config, runs: list[dict], out: Path) -> None:
-    from jaxlin.plots.sweeps import plot_against, plot_sweep
-
-    if len(config.lr) > 1 or len(config.seed) > 1:
-        plot_sweep(runs, out / "lr_sweep.png", title=title(config))
-    for name, values in [("batch_size", config.batch_size), *config.run_options().items()]:
-        if len(values) > 1:
-            plot_against(name, runs, out / f"{name}_sweep.png", title=title(config))
-
-
-def plot_crossval(config: Config, result, out: Path) -> None:
-    from jaxlin.plots.sweeps import plot_folds
-
-    varied = [name for name, values in [*config.run_options().items(), ("lr", config.lr)] if len(values) > 1]
-    plot_folds(result, varied[0] if varied else "lr", out / "crossval.png", title=title(config))
-
-
-def plot_calibration(config: Config, curves: dict, final: dict, out: Path) -> None:
-    from jaxlin.plots.figures import plot_reliability
-
-    plot_reliability(curves, final, out / "reliability.png", title=title(config))

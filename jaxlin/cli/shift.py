@@ -10,7 +10,7 @@ from jaxlin.cli.loops import LoopError
 from jaxlin.data.dataset import Dataset
 from jaxlin.data.shift import covariate_shift, label_shift
 from jaxlin.engine.checkpoint import save_checkpoint
-from jaxlin.engine.training import TrainingDiverged
+from jaxlin.engine.train_state import TrainingDiverged
 from jaxlin.experiments.config import Config
 from jaxlin.experiments.distribution_shift import correct_covariate_shift, correct_label_shift, shift_sizes
 
@@ -19,6 +19,7 @@ def shifted_data(config: Config, data: Dataset):
     """The source and target the config asks for, drawn from Fashion-MNIST with its data seed."""
     key = jax.random.key(config.data_seed)
     if config.shift == "covariate":
+        assert config.shift_strength is not None  # make_config fills it in for a covariate shift
         return covariate_shift(data, key, config.shift_strength)
     return label_shift(data, key)
 
@@ -39,6 +40,7 @@ def run_shift(config: Config, data: Dataset, out: Path) -> dict:
     )
     try:
         if config.shift == "covariate":
+            assert config.beta_clip is not None  # make_config fills it in for a covariate shift
             result = correct_covariate_shift(config, shifted, clip=config.beta_clip)
         else:
             result = correct_label_shift(config, shifted)

@@ -6,13 +6,16 @@ tensorflow-datasets is imported only when Fashion-MNIST is loaded.
 
 import importlib
 
+from jaxlin._util.lazy import lazy_attributes
+from jaxlin.data.binary import class_pair
 from jaxlin.data.classes import FASHION_MNIST_LABELS, text_labels
 from jaxlin.data.dataset import Dataset
 from jaxlin.data.device import image_batches, prepare_images, preprocess_images, to_device
 from jaxlin.data.errors import DataError
-from jaxlin.data.holdout import hold_out, validation_indices
+from jaxlin.data.holdout import SplitError, fold, hold_out, kfold, validation_indices
 from jaxlin.data.idx import read_idx, write_idx
 from jaxlin.data.polynomial import polynomial_data, polynomial_features
+from jaxlin.data.shift import ShiftedData, covariate_shift, label_shift
 from jaxlin.data.synthetic import linear_dataset, synthetic_data
 
 # name -> "module:function"; each function is loader(key, *, source_dir=None, tfds_dir=None) -> Dataset.
@@ -37,7 +40,13 @@ def load_dataset(name: str, key=None, *, source_dir=None, tfds_dir=None) -> Data
     return getattr(importlib.import_module(module), function)(key, source_dir=source_dir, tfds_dir=tfds_dir)
 
 
-def __getattr__(name: str):
-    if name in _NEEDS_TFDS:
-        return getattr(importlib.import_module("jaxlin.data.fashion_mnist"), name)
-    raise AttributeError(f"module 'jaxlin.data' has no attribute {name!r}")
+_LAZY = {name: "jaxlin.data.fashion_mnist" for name in _NEEDS_TFDS}  # they need tensorflow-datasets
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), _LAZY)
+
+__all__ = [
+    "DATASETS", "FASHION_MNIST_LABELS", "DataError", "Dataset", "ShiftedData", "SplitError", "class_pair",
+    "covariate_shift", "fashion_mnist_builder", "fashion_mnist_dataset", "fold", "hold_out", "image_batches",
+    "kfold", "label_shift", "linear_dataset", "load_dataset", "load_fashion_mnist", "polynomial_data",
+    "polynomial_features", "prepare_images", "preprocess_images", "read_idx", "synthetic_data", "text_labels",
+    "to_device", "validation_indices", "write_idx",
+]  # fmt: skip

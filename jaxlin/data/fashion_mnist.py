@@ -105,7 +105,8 @@ def load_fashion_mnist(
     (name, start, stop), *more = slices
     if not more and (start, stop) == (0, sizes[name]):
         return whole[name]  # one whole split, as read
-    return tuple(np.concatenate([whole[name][i][start:stop] for name, start, stop in slices]) for i in (0, 1))
+    images, labels = (np.concatenate([whole[name][i][start:stop] for name, start, stop in slices]) for i in (0, 1))
+    return images, labels
 
 
 def _read(builder: JaxlinFashionMnist, split: str, reader: str) -> tuple[np.ndarray, np.ndarray]:

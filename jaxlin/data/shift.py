@@ -120,6 +120,8 @@ def covariate_shift(data: Dataset, key: jax.Array, strength: float = DEFAULT_STR
 def label_shift(data: Dataset, key: jax.Array, q=None, alpha: float = 1.0) -> ShiftedData:
     """A target whose label distribution is q (default: drawn from Dirichlet(α) with `key`), the
     source balanced; p(x | y) unchanged. See the module."""
+    if data.label_names is None:
+        raise ValueError("label_shift needs classification data: `data.label_names` is None (no class names).")
     k_q, k_rest = jax.random.split(key)
     num_classes = len(data.label_names)
     q = np.asarray(jax.random.dirichlet(k_q, jnp.full(num_classes, alpha)) if q is None else q, np.float64)

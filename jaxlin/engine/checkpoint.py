@@ -42,11 +42,12 @@ def _stored(leaf) -> np.ndarray:
 
 def save_checkpoint(path: str | os.PathLike, trees: dict[str, Any], metadata: dict | None = None) -> Path:
     """Save named pytrees, e.g. {"params": params, "opt_state": state}, with JSON metadata."""
-    arrays = {}
+    arrays: dict[str, np.ndarray] = {}
     for name, tree in trees.items():
         arrays.update({k: _stored(leaf) for k, leaf in _flatten(tree, name).items()})
     arrays[_META] = np.frombuffer(json.dumps(strict(metadata or {}), allow_nan=False).encode(), np.uint8)
-    return write_atomically(path, lambda f: np.savez(f, **arrays))
+    # mypy matches **arrays against savez's `allow_pickle: bool` too, though every key here is an array's path.
+    return write_atomically(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
 
 def _open(path: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -94,7 +95,7 @@ def load_params(path: str | os.PathLike) -> dict[str, Any]:
 
 def _restore(saved: np.ndarray, like):
     if _is_key(like):
-        return jax.random.wrap_key_data(saved, impl=jax.random.key_impl(like))
+        return jax.random.wrap_key_data(jax.numpy.asarray(saved), impl=jax.random.key_impl(like))
     return jax.numpy.asarray(saved)
 
 

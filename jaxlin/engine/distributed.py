@@ -48,13 +48,19 @@ def _integer(name: str, value) -> int:
         raise ValueError(f"{OPTIONS[name]} ({ENV[name]}) must be a whole number, got {value!r}.") from None
 
 
-def cluster_from(
+def cluster_settings(
     coordinator=None, num_processes=None, process_id=None, environ: Mapping[str, str] = os.environ
-) -> Cluster | None:
-    """The cluster that the options, or else the JAXLIN_* environment variables, describe; None
-    when neither names one. ValueError, saying what to fix, when the description is incomplete or wrong."""
+) -> dict:
+    """The cluster settings as given, each falling back on its JAXLIN_* variable (an empty one is
+    unset); unparsed: `cluster_from` checks them."""
     given = {"coordinator": coordinator, "num_processes": num_processes, "process_id": process_id}
-    values = {k: v if v is not None else environ.get(ENV[k]) for k, v in given.items()}
+    return {k: v if v is not None else (environ.get(ENV[k]) or None) for k, v in given.items()}
+
+
+def cluster_from(coordinator=None, num_processes=None, process_id=None) -> Cluster | None:
+    """The cluster that the settings describe; None when they name none. ValueError, saying what
+    to fix, when the description is incomplete or wrong."""
+    values = {"coordinator": coordinator, "num_processes": num_processes, "process_id": process_id}
     if all(v is None for v in values.values()):
         return None
     missing = [f"{OPTIONS[k]} ({ENV[k]})" for k, v in values.items() if v is None]

@@ -67,11 +67,15 @@ def local(tree: Any) -> Any:
     return jax.tree.map(lambda a: a.addressable_data(0) if isinstance(a, jax.Array) else a, tree)
 
 
+class BatchSplitError(ValueError):
+    """The batch size does not split evenly across the mesh's devices."""
+
+
 def check_batch_size(batch_size: int, mesh: Mesh) -> Mesh:
-    """`mesh`, once `batch_size` is known to split evenly across its devices (ValueError if not)."""
+    """`mesh`, once `batch_size` is known to split evenly across its devices (BatchSplitError if not)."""
     devices = mesh.devices.size
     if batch_size % devices:
-        raise ValueError(
+        raise BatchSplitError(
             f"The batch size {batch_size} does not split evenly across {devices} devices; "
             f"use a multiple of {devices} (e.g. {batch_size - batch_size % devices or devices})."
         )

@@ -9,7 +9,7 @@ by side, each giving the result of its own run (equal to rounding: vmap batches 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -18,7 +18,9 @@ import numpy as np
 import optax
 
 from jaxlin._util import checks
-from jaxlin.engine.training import LossFn, TrainState, append_metrics, make_epoch, train_epochs
+from jaxlin.engine.epoch import make_epoch
+from jaxlin.engine.loop import append_metrics, train_epochs
+from jaxlin.engine.train_state import LossFn, TrainState
 
 
 class SweepResult(NamedTuple):
@@ -71,7 +73,7 @@ def jit_sweep_epoch(
     epoch = make_epoch(loss_fn, optimizer, batch_size=batch_size, **options)
     data_axis = 0 if per_model_data else None
     separate = jax.jit(jax.vmap(epoch, in_axes=(0, data_axis, data_axis)))
-    one_order = TrainState(params=0, opt_state=0, key=None, epoch=None)
+    one_order = TrainState(params=0, opt_state=0, key=None, epoch=None)  # type: ignore[arg-type]  # vmap's axes
     in_group = jax.vmap(epoch, in_axes=(one_order, data_axis, data_axis), out_axes=(one_order, 0))
     by_group = jax.vmap(in_group, in_axes=(0, data_axis, data_axis))
 
@@ -85,7 +87,8 @@ def jit_sweep_epoch(
         new, metrics = by_group(start, data, eval_data)
         back = jnp.argsort(groups.ravel())
         ungroup = lambda tree: jax.tree.map(lambda a: a.reshape(-1, *a.shape[2:])[back], tree)
-        return TrainState(*ungroup((new.params, new.opt_state)), states.key, states.epoch + 1), ungroup(metrics)
+        params, opt_state = ungroup((new.params, new.opt_state))
+        return TrainState(params, opt_state, states.key, states.epoch + 1), ungroup(metrics)
 
     def run(states: TrainState, data, eval_data=None):
         groups = order_groups(states)
@@ -118,6 +121,18 @@ def mark_diverged(diverged: list[int | None], losses: Sequence[float], epoch: in
     return diverged
 
 
+def sweep_epochs(
+    epoch_fn, states: TrainState, data: Any, eval_data: Any = None, *, num_epochs: int
+) -> Iterator[tuple[TrainState, dict[str, list], list[int | None]]]:
+    """Train a stack of models `num_epochs` epochs with a sweep epoch (`jit_sweep_epoch`), yielding
+    (states, metrics, diverged) after each: metrics hold a list of floats per name (one per model),
+    diverged the 1-based epoch at which each model's loss became NaN or inf (None while finite).
+    The one loop of every sweep (`sweep`, `jaxlin.sweep_model`, cross-validation, the command)."""
+    diverged: list[int | None] = [None] * states.epoch.shape[0]
+    for epoch, (states, metrics) in enumerate(train_epochs(epoch_fn, states, data, eval_data, num_epochs=num_epochs)):
+        yield states, metrics, mark_diverged(diverged, metrics["loss"], epoch)
+
+
 def split_history(history: dict[str, list[list[float]]], num_models: int) -> list[dict[str, list[float]]]:
     """{name: [per epoch: [per model]]} -> one {name: [per epoch]} per model."""
     return [
@@ -147,10 +162,8 @@ def sweep(
     """
     checks.finite("data", data)
     epoch_fn = jit_sweep_epoch(loss_fn, optimizer, batch_size=batch_size, per_model_data=per_model_data, **options)
-    num_models = states.epoch.shape[0]
     history: dict[str, list] = {}
-    diverged: list[int | None] = [None] * num_models
-    for epoch, (states, metrics) in enumerate(train_epochs(epoch_fn, states, data, eval_data, num_epochs=num_epochs)):
-        mark_diverged(diverged, metrics["loss"], epoch)
+    diverged: list[int | None] = []
+    for states, metrics, diverged in sweep_epochs(epoch_fn, states, data, eval_data, num_epochs=num_epochs):
         append_metrics(history, metrics)
-    return SweepResult(states, split_history(history, num_models), diverged)
+    return SweepResult(states, split_history(history, len(diverged)), diverged)

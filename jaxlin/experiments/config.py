@@ -20,6 +20,13 @@ from jaxlin.models import IMPLEMENTATIONS, get_model
 SHIFT_WEIGHT_DECAY = 1e-4  # the distribution-shift runs' default L2 strength (sklearn's C = 1 is 1/n ≈ 6e-5)
 SHIFT_MAX_ITER = 3000  # their oracle at λ = 1e-4 needs more than lbfgs's usual 1000
 _HOW = {"how": True}  # field metadata: how the run is carried out, not what it is
+RUNNERS = {  # the library's one implementation of each kind of run
+    "single": "jaxlin.train_model",
+    "sweep": "jaxlin.sweep_model",
+    "kfold": "jaxlin.cross_validate",
+    "solve": "jaxlin.solve_model",
+    "shift": "jaxlin.correct_covariate_shift or jaxlin.correct_label_shift",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +60,26 @@ class Config:
     debug_nans: bool = dataclasses.field(default=False, metadata=_HOW)
     plots: bool = dataclasses.field(default=True, metadata=_HOW)
     compile_cache: bool = dataclasses.field(default=True, metadata=_HOW)
+
+    @property
+    def kind(self) -> str:
+        """The kind of run, decided here once and read by every branch: "shift" (the
+        distribution-shift experiment), "solve" (a full-batch solver), "kfold" (cross-validation),
+        "sweep" (several runs trained together) or "single" (one model, epoch by epoch)."""
+        if self.shift:
+            return "shift"
+        if self.optimizer in SOLVERS:
+            return "solve"
+        if self.kfold:
+            return "kfold"
+        return "sweep" if self.is_sweep else "single"
+
+    def require(self, kind: str, function: str) -> None:
+        """Refuse, with the function to use instead, a config of another kind than `kind`."""
+        if self.kind != kind:
+            raise ValueError(
+                f"{function} runs a {kind} run, but this config asks for a {self.kind} run: use {RUNNERS[self.kind]}."
+            )
 
     @property
     def is_sweep(self) -> bool:
@@ -154,7 +181,14 @@ def make_config(model: str = "softmax", **options) -> Config:
         **{k: config_checks.option(k, v) for k, v in options.items()},
     )
     if config.devices is not None:
-        config = dataclasses.replace(config, devices=checks.positive_int("devices", config.devices))
+        devices = checks.positive_int("devices", config.devices)
+        uneven = [b for b in config.batch_size if b % devices]
+        if uneven:
+            raise ValueError(
+                f"the batch size {uneven[0]} does not split evenly across {devices} devices; use a multiple "
+                f"of {devices} (e.g. {uneven[0] - uneven[0] % devices or devices}), or fewer devices."
+            )
+        config = dataclasses.replace(config, devices=devices)
     config = dataclasses.replace(config, data_seed=config_checks.seed(config.data_seed))
     config = config_checks.check_cluster(config)
     config = config_checks.check_shift(config_checks.check_generalization(config))

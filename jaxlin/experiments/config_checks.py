@@ -168,21 +168,13 @@ def check_shift(config):
 
 def check_cluster(config):
     """A run across processes: all three of its settings, valid, and a run that can be shared."""
-    cluster = cluster_from(config.coordinator, config.num_processes, config.process_id, environ={})
+    cluster = cluster_from(config.coordinator, config.num_processes, config.process_id)
     if cluster is None:
         return config
-    shared = not (
-        config.is_sweep
-        or config.kfold
-        or config.shift
-        or config.optimizer in SOLVERS
-        or config.resume
-        or config.devices
-    )
-    if not shared:
+    if config.kind != "single" or config.resume or config.devices:
         raise ValueError(
             "training across processes runs one model with a minibatch optimizer, on every device "
             "of every process, from the start: drop --num-processes, or drop the sweep, --kfold, "
             "--shift, lbfgs, --resume or --devices"
         )
-    return dataclasses.replace(config, num_processes=cluster.num_processes, process_id=cluster.process_id)
+    return dataclasses.replace(config, **dataclasses.asdict(cluster))

@@ -2,15 +2,15 @@
 by their mean validation loss over k folds of the training data, every (run, fold) model trained
 together in one vmapped, compiled epoch.
 
-`crossval_start` lays the models out (the command trains them in its own loop, printing each
-epoch); `cross_validate` trains them to the end and summarizes.
+`crossval_group` lays the models out as one sweep group, `group_epochs` trains it and
+`summarize_folds` chooses: `cross_validate` runs that to the end, the command the same loop,
+printing each epoch.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from types import ModuleType
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import numpy as np
@@ -18,10 +18,10 @@ import numpy as np
 from jaxlin._util import checks
 from jaxlin.data import Dataset
 from jaxlin.data.holdout import SplitError, fold, kfold
-from jaxlin.engine.sweep import stack, sweep
-from jaxlin.engine.training import TrainState
+from jaxlin.engine.sweep import jit_sweep_epoch, stack
 from jaxlin.experiments.config import Config
 from jaxlin.experiments.setup import checked_data, epoch_options, run_data, runs, start
+from jaxlin.experiments.sweeping import SweepGroup, group_epochs
 from jaxlin.models import get_model
 
 MAX_STACKED_BYTES = 4 * 2**30  # each (run, fold) model trains on its own copy of its training folds
@@ -38,15 +38,16 @@ class CrossValidation(NamedTuple):
         return None if self.best is None else self.runs[self.best]
 
 
-def crossval_start(model: ModuleType, config: Config, data: Dataset) -> tuple[list[dict], Any, TrainState, Dataset]:
-    """The (run, fold) models of the config: their runs ({**run, "fold": j}, run major), the
-    optimizer they share, their first train states and their data (each stacked on a model axis).
-    The folds are drawn from `data_seed`, so every run sees the same ones."""
-    if config.kfold is None:
-        raise ValueError("cross-validation needs the number of folds: make_config(..., kfold=5).")
-    n = checks.num_examples(data.train)
-    folds = kfold(jax.random.fold_in(jax.random.key(config.data_seed), 2), n, config.kfold)
-    models = [{**run, "fold": j} for run in runs(config) for j in range(config.kfold)]
+def crossval_group(config: Config, data: Dataset | None = None) -> SweepGroup:
+    """The (run, fold) models of the config as one group that trains together: their runs
+    ({**run, "fold": j}, run major), first states and data, each stacked on a model axis, and their
+    vmapped epoch. The folds are drawn from `data_seed`, so every run sees the same ones."""
+    config.require("kfold", "cross_validate")
+    model = get_model(config.model)
+    data = checked_data(model, config, data)
+    k = config.kfold or 0
+    folds = kfold(jax.random.fold_in(jax.random.key(config.data_seed), 2), checks.num_examples(data.train), k)
+    models = [{**run, "fold": j} for run in runs(config) for j in range(k)]
     size = len(models) * sum(leaf.nbytes for leaf in jax.tree_util.tree_leaves(data.train))
     if size > MAX_STACKED_BYTES:
         raise SplitError(
@@ -57,7 +58,10 @@ def crossval_start(model: ModuleType, config: Config, data: Dataset) -> tuple[li
     starts = [start(model, config, m) for m in models]
     without_test = dataclasses.replace(data, test=None)  # the test split plays no part in choosing
     datasets = stack([run_data(model, fold(without_test, folds, m["fold"]), m) for m in models])
-    return models, starts[0][0], stack([state for _, state in starts]), datasets
+    optimizer = starts[0][0]
+    options = epoch_options(model, config, data)
+    epoch_fn = jit_sweep_epoch(model.LOSSES[config.impl], optimizer, per_model_data=True, **options)
+    return SweepGroup(models, stack([state for _, state in starts]), datasets, True, epoch_fn)
 
 
 def summarize_folds(models: list[dict], valid_losses, k: int) -> CrossValidation:
@@ -72,20 +76,12 @@ def summarize_folds(models: list[dict], valid_losses, k: int) -> CrossValidation
 def cross_validate(config: Config, data: Dataset | None = None) -> CrossValidation:
     """Cross-validate every run of `config` (config.kfold folds, config.epochs epochs each).
 
-    Raises ValueError when the config has no kfold, and SplitError (a ValueError) when k does not
-    divide the number of training examples or the stacked copies would not fit in memory.
+    Raises ValueError when the config asks for another kind of run, and SplitError (a ValueError)
+    when k does not divide the number of training examples or the stacked copies would not fit in
+    memory.
     """
-    model = get_model(config.model)
-    data = checked_data(model, config, data)
-    models, optimizer, states, datasets = crossval_start(model, config, data)
-    result = sweep(
-        states,
-        model.LOSSES[config.impl],
-        optimizer,
-        datasets.train,
-        num_epochs=config.epochs,
-        eval_data=datasets,
-        per_model_data=True,
-        **epoch_options(model, config, data),
-    )
-    return summarize_folds(models, [h["valid_loss"][-1] for h in result.histories], config.kfold)
+    group = crossval_group(config, data)
+    metrics: dict = {}
+    for _, metrics, _ in group_epochs(group, config.epochs):
+        pass
+    return summarize_folds(group.runs, metrics["valid_loss"], config.kfold or 0)

@@ -20,8 +20,9 @@ from jaxlin.data.device import prepare_images
 from jaxlin.data.holdout import hold_out
 from jaxlin.data.shift import ShiftedData
 from jaxlin.engine.lbfgs import regularized_objective, solve_lbfgs
-from jaxlin.experiments.config import SOLVERS, Config
-from jaxlin.experiments.setup import solve_model, train_model
+from jaxlin.experiments.config import Config
+from jaxlin.experiments.single import train_model
+from jaxlin.experiments.solving import solve_model
 from jaxlin.models import get_model
 from jaxlin.ops.example_weights import with_weights
 from jaxlin.ops.shift_correction import (
@@ -48,11 +49,17 @@ class ShiftResult(NamedTuple):
     params: Any
 
 
+def one_model(config: Config) -> Config:
+    """The config of each of the experiment's three models: the shift config without the shift."""
+    return dataclasses.replace(config, shift=None, shift_strength=None, beta_clip=None)
+
+
 def _train(config: Config, data: Dataset, log) -> tuple[Any, dict[str, Any]]:
     """The config's model on `data`: solved to convergence (lbfgs; its iterations and whether it
     converged are kept), or trained for its epochs."""
     solver = {}
-    if config.optimizer in SOLVERS:
+    config = one_model(config)
+    if config.kind == "solve":
         solution = solve_model(config, data)
         params, solver = solution.params, {"iterations": solution.iterations, "converged": solution.converged}
         if not solution.converged:
@@ -79,7 +86,7 @@ def _three_runs(config: Config, shifted: ShiftedData, weights, log, uncorrected=
         params[name], runs[name] = done or _train(config, data, log)
         log(f"  {name:<11} target test accuracy {runs[name]['accuracy']:.4f}")
     by_figure = {f"target_{k}": {name: run[k] for name, run in runs.items()} for k in ("accuracy", "loss")}
-    if config.optimizer in SOLVERS:
+    if one_model(config).kind == "solve":
         by_figure["solver"] = {name: {k: run[k] for k in ("iterations", "converged")} for name, run in runs.items()}
     return by_figure, params
 
@@ -157,7 +164,7 @@ def correct_label_shift(config: Config, shifted: ShiftedData, *, validation: flo
     decision rule adjusted instead (argmax of logits + log q̂/p, no retraining)."""
     softmax = get_model("softmax")
     source = hold_out(shifted.source, jax.random.fold_in(jax.random.key(config.data_seed), HOLDOUT_KEY), validation)
-    num_classes = len(source.label_names)
+    num_classes = len(source.label_names or ())
     uncorrected = _train(config, source, log)
     predict = jax.jit(lambda images: softmax.predict(uncorrected[0], source.prepared((images,))[0]))
     confusion = confusion_matrix(predict(source.valid[0]), source.valid[1], num_classes)

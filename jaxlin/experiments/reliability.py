@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from types import ModuleType
+from typing import Any
 
 import jax
 
@@ -33,7 +34,7 @@ def _calibration(logits_fn, params, data: Dataset) -> tuple[dict, dict]:
         "ece": expected_calibration_error(logits, labels, NUM_BINS),
         "accuracy_at_90_coverage": accuracy_at_coverage(logits, labels, COVERAGE),
     }
-    curves = {"bins": reliability_bins(logits, labels, NUM_BINS), "bins_after_temperature": None}
+    curves: dict[str, Any] = {"bins": reliability_bins(logits, labels, NUM_BINS), "bins_after_temperature": None}
     if data.valid is not None:
         valid_inputs, valid_labels = data.prepared(data.valid)
         temperature = fit_temperature(logits_fn(params, valid_inputs), valid_labels)
@@ -55,3 +56,14 @@ def calibrate(model: ModuleType, params, data: Dataset) -> tuple[dict[str, float
     figures = {name: float(value) for name, value in figures.items()}
     interval = accuracy_interval(figures.pop("test_accuracy"), int(data.test[1].shape[0]))
     return {**figures, **{f"test_{name}": half_width for name, half_width in interval.items()}}, curves
+
+
+def scores(model: ModuleType, params, data: Dataset) -> tuple[dict[str, Any], dict | None]:
+    """What a trained model reports at the end of any run: its own summary (`model.summarize`),
+    and for a classifier with a test split the calibration figures above; with the curves to draw
+    (None for a model that has no `logits`)."""
+    figures = dict(model.summarize(params, data))
+    if not hasattr(model, "logits") or data.test is None:
+        return figures, None
+    calibration, curves = calibrate(model, params, data)
+    return {**figures, **calibration}, curves

@@ -1,10 +1,6 @@
-"""A configured model, trained: the one generic path for every model in the registry.
-
-`train_model(config)` runs one model to the end and `sweep_model(config)` every (learning rate,
-seed) pair of the config together; both get the model by name, its data from the data layer and
-its losses, evaluation and book settings from the model module, and never branch on which model
-it is. `python -m jaxlin.train` uses the same pieces (`load_data`, `start`, `sweep_start`, `epoch_options`) in its
-own loop, where it prints and checkpoints.
+"""A run, built from its Config: the model (by name, from the registry), its data, each run's
+optimizer and first train state, and what the compiled epoch needs. Every kind of run (single,
+sweep, K-fold, solve) builds from these pieces; none of them branches on which model it is.
 """
 
 from __future__ import annotations
@@ -14,16 +10,14 @@ from types import ModuleType
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import optax
 
 from jaxlin.data import Dataset, load_dataset
 from jaxlin.data.holdout import hold_out
-from jaxlin.engine.lbfgs import Solution, regularized_objective, solve_lbfgs
 from jaxlin.engine.optimizers import make_optimizer
-from jaxlin.engine.sweep import SweepResult, grid, stack, sweep
-from jaxlin.engine.training import FitResult, TrainState, fit, init_state
-from jaxlin.experiments.config import SOLVERS, Config
+from jaxlin.engine.sweep import grid, stack
+from jaxlin.engine.train_state import TrainState, init_state
+from jaxlin.experiments.config import Config
 from jaxlin.models import get_model
 
 
@@ -87,21 +81,6 @@ def start(
     return optimizer, init_state(model.init(init_key), optimizer, shuffle_key)
 
 
-def solve_model(config: Config, data: Dataset | None = None) -> Solution:
-    """Solve the config's full-batch problem (`--optimizer lbfgs`): the mean training loss plus
-    weight_decay · ½‖w‖² (λ = 0 without weight decay), minimised by L-BFGS to `config.tol` or
-    `config.max_iter` iterations, from the parameters the config's seed initialises."""
-    if config.optimizer not in SOLVERS:
-        raise ValueError(
-            f"solve_model runs a full-batch solver (optimizer lbfgs), not {config.optimizer}; use train_model."
-        )
-    model = get_model(config.model)
-    data = checked_data(model, config, data)
-    init_key, _ = jax.random.split(jax.random.key(config.seed[0]))  # as `start`: the same first parameters
-    objective = regularized_objective(model.LOSSES[config.impl], data, (config.weight_decay or (0.0,))[0])
-    return solve_lbfgs(objective, model.init(init_key), tol=config.tol, max_iter=config.max_iter)
-
-
 def by_batch_size(config: Config) -> list[tuple[dict, Config]]:
     """A sweep cut into groups that train together, one per batch size (it changes the shapes, so
     each is its own compiled epoch): [({"batch_size": b} or {}, the config with that one batch size)]."""
@@ -121,75 +100,6 @@ def sweep_start(model: ModuleType, config: Config) -> tuple[list[dict], optax.Gr
 def epoch_options(model: ModuleType, config: Config, data: Dataset) -> dict[str, Any]:
     """What `make_epoch` needs from the model and the data, for this config."""
     return {"batch_size": config.batch_size[0], "has_aux": True, "eval_fn": model.evaluate, "prepare": data.prepare}
-
-
-def train_model(
-    config: Config, data: Dataset | None = None, *, mesh: jax.sharding.Mesh | None = None, on_epoch=None
-) -> FitResult:
-    """Train the config's model (one run: use `sweep_model` for several learning rates, seeds or
-    degrees, `cross_validate` for kfold) for `config.epochs` epochs, or until early stopping.
-
-    Returns FitResult(state, history, best): history holds the training loss (and accuracy), and
-    the model's end-of-epoch evaluation, one value per epoch; `state` is the last epoch's train
-    state; with `config.early_stopping`, `best` holds the best epoch and its parameters (what the
-    command saves as params.npz). `on_epoch(metrics)` is called after each epoch (e.g.
-    `jaxlin.LiveCurves().update` draws the curves as they grow). Raises TrainingDiverged on a NaN/inf loss.
-    """
-    if config.is_sweep or config.kfold:
-        raise ValueError("This config asks for several runs (a sweep or kfold): use sweep_model or cross_validate.")
-    if config.optimizer in SOLVERS:
-        raise ValueError("This config asks for a full-batch solver (lbfgs): use solve_model.")
-    model = get_model(config.model)
-    data = run_data(model, checked_data(model, config, data), runs(config)[0])
-    optimizer, state = start(model, config)
-    return fit(
-        state.params,
-        model.LOSSES[config.impl],
-        optimizer,
-        data.train,
-        key=state.key,
-        num_epochs=config.epochs,
-        eval_data=data,
-        mesh=mesh,
-        patience=config.early_stopping,
-        on_epoch=on_epoch,
-        **epoch_options(model, config, data),
-    )
-
-
-def sweep_model(config: Config, data: Dataset | None = None) -> tuple[list[dict], SweepResult]:
-    """Every (learning rate, seed) pair of the config trained together in one vmapped, compiled epoch.
-
-    Returns the runs [{"lr", "seed", and e.g. "degree"}, ...] and the SweepResult; model m is the
-    run that `train_model` gives for that run alone (equal to rounding).
-    """
-    if config.kfold or config.early_stopping:
-        raise ValueError(
-            "sweep_model trains every run to the end on all the training data: use "
-            "cross_validate for kfold, train_model for early stopping."
-        )
-    model = get_model(config.model)
-    data = checked_data(model, config, data)
-    all_pairs, results = [], []
-    for extra, group in by_batch_size(config):
-        pairs, optimizer, states = sweep_start(model, group)
-        group_data, per_model = sweep_data(model, group, data, pairs)
-        results.append(
-            sweep(
-                states,
-                model.LOSSES[config.impl],
-                optimizer,
-                group_data.train,
-                num_epochs=config.epochs,
-                eval_data=group_data,
-                per_model_data=per_model,
-                **epoch_options(model, group, data),
-            )
-        )
-        all_pairs += [{**pair, **extra} for pair in pairs]
-    state = jax.tree_util.tree_map(lambda *leaves: jnp.concatenate(leaves), *(r.state for r in results))
-    histories, diverged = (sum((getattr(r, name) for r in results), []) for name in ("histories", "diverged"))
-    return all_pairs, SweepResult(state, histories, diverged)
 
 
 def exact_figures(model: ModuleType, data: Dataset, per_model: bool) -> list[dict[str, float]] | None:

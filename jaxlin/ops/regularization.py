@@ -27,18 +27,20 @@ def weights_only(params: Any) -> Any:
 
 
 def _masked(params: Any) -> list[jax.Array]:
-    mask = weights_only(params)
-    return [leaf for leaf, keep in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(mask)) if keep]
+    leaves, mask = jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(weights_only(params))
+    return [leaf for leaf, keep in zip(leaves, mask, strict=True) if keep]  # the mask has the params' structure
 
 
 def l2_penalty(params: Any) -> jax.Array:
     """½‖w‖² over the weights (not the biases): f32[]. The book's `l2_penalty`."""
-    return sum(0.5 * jnp.sum(w**2) for w in _masked(params))
+    # Summed from a weakly typed 0.0 (as from Python's 0, the sum keeps the weights' dtype), so that it is an array
+    # even when there are no weights.
+    return sum((0.5 * jnp.sum(w**2) for w in _masked(params)), jnp.asarray(0.0))
 
 
 def l1_penalty(params: Any) -> jax.Array:
     """‖w‖₁ = Σ|wᵢ| over the weights (not the biases): f32[]."""
-    return sum(jnp.sum(jnp.abs(w)) for w in _masked(params))
+    return sum((jnp.sum(jnp.abs(w)) for w in _masked(params)), jnp.asarray(0.0))  # see l2_penalty
 
 
 def soft_threshold(x: jax.Array, threshold: float | jax.Array) -> jax.Array:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -49,7 +49,7 @@ def show_images(
 
 
 def plot_history(
-    history: dict[str, Sequence[float]],
+    history: Mapping[str, Sequence[float]],
     path: str | os.PathLike | None = None,
     title: str | None = None,
     names: Sequence[str] | None = None,
@@ -92,10 +92,11 @@ def prediction_grid(
 ):
     """The book's predict_ch3: each image titled with its true label over the predicted one
     (in red where they differ)."""
-    titles = [f"{t}\n{p}" for t, p in zip(true_labels, predicted_labels)]
+    titles = [f"{t}\n{p}" for t, p in zip(true_labels, predicted_labels, strict=True)]
     num_rows = -(-len(titles) // num_cols)
     fig = show_images(images, num_rows, num_cols, titles=titles)
-    for ax, t, p in zip(fig.axes, true_labels, predicted_labels):
+    # strict=False: the grid's last row may have more axes than there are images.
+    for ax, t, p in zip(fig.axes, true_labels, predicted_labels, strict=False):
         if t != p:
             ax.title.set_color("tab:red")
     if path is not None:

@@ -48,6 +48,9 @@ def plot_shift(shifted: ShiftedData, figures: dict, arrays: dict, path: str | os
     else:
         dist = figures["label_distribution"]
         names = shifted.source.label_names
+        if names is None:
+            plt.close(fig)
+            raise ValueError("A label shift's figure needs the class names: the source data have no `label_names`.")
         x = np.arange(len(names))
         for i, (key, label) in enumerate((("source", "source p"), ("target", "target q"), ("estimated", "estimate q̂"))):
             axes[0].bar(x + (i - 1) * 0.27, dist[key], width=0.27, label=label)
