@@ -44,8 +44,9 @@ __version__ = "0.1.0"
 _PLOTS = ("LiveCurves", "plot_against", "plot_folds", "plot_history", "plot_reliability", "plot_shift", "plot_sweep",
           "prediction_grid", "show_images")  # fmt: skip
 # name -> the subpackage that exports it, imported on first use (it needs tensorflow-datasets or matplotlib)
-_LAZY = {"load_fashion_mnist": "jaxlin.data", **dict.fromkeys(_PLOTS, "jaxlin.plots")}
-__getattr__, __dir__ = lazy_attributes(__name__, globals(), _LAZY)
+_LAZY_DATA = {"load_fashion_mnist": "jaxlin.data"}
+_LAZY_PLOTS = {name: "jaxlin.plots" for name in _PLOTS}
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), {**_LAZY_DATA, **_LAZY_PLOTS})
 
 # fmt: off
 __all__ = [

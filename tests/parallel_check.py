@@ -32,7 +32,9 @@ print(
         {
             "max_param_diff": max(
                 float(np.abs(np.asarray(a) - np.asarray(b)).max())
-                for a, b in zip(jax.tree_util.tree_leaves(single.params), jax.tree_util.tree_leaves(sharded.params))
+                for a, b in zip(
+                    jax.tree_util.tree_leaves(single.params), jax.tree_util.tree_leaves(sharded.params), strict=True
+                )
             ),
             "loss_single": single.history["loss"],
             "loss_sharded": sharded.history["loss"],

@@ -52,7 +52,7 @@ def test_two_processes_train_as_one(tiny_source, tmp_path):
         for p in procs:
             p.kill()
             p.wait()
-    for p, (out, err) in zip(procs, outputs):
+    for p, (out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err[-3000:]
     assert "on 2 cpu device(s) of 2 processes" in outputs[0][0] and "final:" in outputs[0][0]
     quiet = outputs[1][0].strip().splitlines()  # gloo's own "[Gloo] Rank 1 is connected ..." may come first

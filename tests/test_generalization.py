@@ -67,7 +67,7 @@ def test_a_degree_sweep_equals_separate_runs(data):
 def test_exact_fits_equal_float64_least_squares(data):
     fits = jaxlin.exact_fits(data, [0, 1, 3, 5])
     X, y = (np.asarray(a, np.float64) for a in data.train)
-    for d, w in zip(fits["degree"], fits["weights"]):
+    for d, w in zip(fits["degree"], fits["weights"], strict=True):
         reference = np.linalg.lstsq(X[:, : d + 1], y, rcond=None)[0]
         np.testing.assert_allclose(w[: d + 1], reference, rtol=1e-3, atol=1e-3)
         np.testing.assert_array_equal(w[d + 1 :], 0.0)
@@ -78,7 +78,7 @@ def test_exact_fits_equal_float64_least_squares(data):
 def test_data_size_curve_equals_fits_on_the_first_n_examples():
     curve = jaxlin.data_size_curve(jax.random.key(1), [10, 50, 200], degree=3, num_test=50)
     X, y = polynomial_data(jax.random.split(jax.random.key(1))[0], 200)
-    for n, train_loss in zip(curve["size"], curve["train_loss"]):
+    for n, train_loss in zip(curve["size"], curve["train_loss"], strict=True):
         Xn, yn = np.asarray(X[:n, :4], np.float64), np.asarray(y[:n], np.float64)
         w = np.linalg.lstsq(Xn, yn, rcond=None)[0]
         np.testing.assert_allclose(train_loss, (0.5 * (Xn @ w - yn) ** 2).mean(), rtol=2e-2, atol=2e-5)

@@ -23,7 +23,7 @@ def test_a_permutation_for_every_n_up_to_4096(half_bits):
     x = jnp.arange(size, dtype=jnp.uint32)
     walk = jax.jit(jax.vmap(lambda n: _cycle_walk(round_keys, half_bits, n, x % n)))
     images = np.asarray(walk(jnp.asarray(ns, jnp.uint32)))
-    for n, image in zip(ns, images):
+    for n, image in zip(ns, images, strict=True):
         np.testing.assert_array_equal(np.sort(image[:n]), np.arange(n), err_msg=f"n={n}")
 
 

@@ -124,7 +124,9 @@ def test_a_new_model_sweep_equals_its_separate_runs(toy_registered):
     for m, pair in enumerate(pairs):
         single = jaxlin.train_model(dataclasses.replace(config, lr=(pair["lr"],), seed=(pair["seed"],)))
         for a, b in zip(
-            jax.tree_util.tree_leaves(jaxlin.unstack(result.params, m)), jax.tree_util.tree_leaves(single.params)
+            jax.tree_util.tree_leaves(jaxlin.unstack(result.params, m)),
+            jax.tree_util.tree_leaves(single.params),
+            strict=True,
         ):
             assert abs(float((a - b).max())) < 1e-5
 

@@ -310,7 +310,7 @@ def test_resume_without_a_checkpoint_says_so_before_loading_data(tmp_path, capsy
     [
         (["--lr", "inf"], "learning rate must be a positive, finite number"),
         (["--lr", "inf,0.1"], "learning rate must be a positive, finite number"),
-        (["--lr", "nan"], "--lr: must be positive, got nan"),
+        (["--lr", "nan"], "learning rate must be a positive, finite number, got nan"),
         (["--seed", "99999999999999999999999"], "seed must be from 0 to 4294967295"),
         (["--seed", "-1"], "seed must be from 0 to 4294967295"),
         (["--batch-size", "2147483648"], "batch_size must be below 2147483648"),
@@ -520,7 +520,10 @@ def test_more_options_that_cannot_run_exit_2(capsys, argv, phrase):
 
 def test_devices_that_do_not_fit_leave_no_folder(tmp_path, capsys):
     _fails_cleanly(
-        capsys, ["--model", "linreg", "--devices", "8", "--output-dir", str(tmp_path / "run")], 1, "Asked for 8 devices"
+        capsys,
+        ["--model", "linreg", "--batch-size", "16", "--devices", "8", "--output-dir", str(tmp_path / "run")],
+        1,
+        "Asked for 8 devices",
     )
     assert not (tmp_path / "run").exists()
 

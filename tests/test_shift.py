@@ -40,7 +40,7 @@ def test_the_confusion_matrix_and_label_distribution_against_numpy():
     rng = np.random.default_rng(0)
     labels, predicted = rng.integers(0, 4, 500), rng.integers(0, 4, 500)
     expected = np.zeros((4, 4))
-    for p, y in zip(predicted, labels):
+    for p, y in zip(predicted, labels, strict=True):
         expected[p, y] += 1
     np.testing.assert_allclose(
         confusion_matrix(jnp.asarray(predicted), jnp.asarray(labels), 4), expected / expected.sum(0), rtol=1e-6
@@ -197,8 +197,8 @@ def test_the_command_writes_the_three_accuracies(kind, extra, small_source, tmp_
         (["--shift", "covariate", "--optimizer", "sgd", "--lr", "0.1,0.2"], "a sweep"),
         (["--shift", "covariate", "--epochs", "3"], "unless you give --optimizer"),
         (["--shift", "label", "--validation", "0.1"], "validation"),
-        (["--shift", "covariate", "--beta-clip", "nan"], "must be positive"),
-        (["--shift", "covariate", "--shift-strength", "0"], "must be positive"),
+        (["--shift", "covariate", "--beta-clip", "nan"], "must be a positive, finite number"),
+        (["--shift", "covariate", "--shift-strength", "0"], "must be a positive, finite number"),
         (["--shift", "covariate", "--shift-strength", "11"], "at most 10"),
     ],
 )
