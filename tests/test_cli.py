@@ -93,7 +93,7 @@ def test_linreg_run(tmp_path, capsys):
         (["--devices", "3", "--batch-size", "256"], "does not split evenly across 3 devices"),
         (["--batch-size", "ten"], "--batch-size: 'ten' is not a valid int"),
         (["--optimizer", "adamm"], "invalid choice: 'adamm'"),
-        (["--model", "mlp"], "invalid choice: 'mlp'"),
+        (["--model", "cnn"], "invalid choice: 'cnn'"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(capsys, argv, message):

@@ -24,10 +24,43 @@ def test_every_registered_model_follows_the_interface(name):
 
 
 def test_unknown_model_and_dataset_name_the_registered_ones():
-    with pytest.raises(ValueError, match="Unknown model 'mlp'.*softmax, linreg"):
-        get_model("mlp")
+    with pytest.raises(ValueError, match="Unknown model 'cnn'.*softmax, linreg"):
+        get_model("cnn")
     with pytest.raises(ValueError, match="Unknown dataset 'imagenet'.*fashion_mnist"):
         jaxlin.load_dataset("imagenet")
+
+
+@pytest.mark.parametrize(
+    "model, options, kind",
+    [
+        ("softmax", {}, "single"),
+        ("softmax", {"validation": 0.1, "early_stopping": 2}, "single"),
+        ("softmax", {"lr": [0.1, 0.3]}, "sweep"),
+        ("softmax", {"batch_size": [64, 256]}, "sweep"),
+        ("polynomial", {"degree": [1, 3]}, "sweep"),
+        ("polynomial", {"degree": [1, 3], "kfold": 5}, "kfold"),
+        ("softmax", {"optimizer": "lbfgs"}, "solve"),
+        ("softmax", {"shift": "label"}, "shift"),
+        ("softmax", {"shift": "label", "optimizer": "sgd"}, "shift"),
+    ],
+)
+def test_the_kind_of_run_is_decided_once_by_the_config(model, options, kind):
+    assert jaxlin.make_config(model, **options).kind == kind
+
+
+@pytest.mark.parametrize(
+    "run, options, instead",
+    [
+        (jaxlin.train_model, {"lr": [0.1, 0.3]}, "jaxlin.sweep_model"),
+        (jaxlin.train_model, {"optimizer": "lbfgs"}, "jaxlin.solve_model"),
+        (jaxlin.sweep_model, {}, "jaxlin.train_model"),
+        (jaxlin.cross_validate, {"lr": [0.1, 0.3]}, "jaxlin.sweep_model"),
+        (jaxlin.solve_model, {}, "jaxlin.train_model"),
+    ],
+)
+def test_each_kind_of_run_has_one_function_and_the_others_name_it(run, options, instead):
+    with pytest.raises(ValueError, match=f"asks for a .* run: use {instead}"):
+        run(jaxlin.make_config("linreg", **options))
 
 
 def test_config_is_the_book_settings_overridden_and_frozen():

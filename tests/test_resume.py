@@ -19,10 +19,19 @@ def _same_params(a, b):
         return bool(keys) and all(np.array_equal(x[k], y[k]) for k in keys)
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
-def test_interrupted_then_resumed_equals_uninterrupted(tiny_source, tmp_path, monkeypatch, capsys, optimizer):
-    """Bit for bit, with optimizers whose state matters (momentum, adam's moments and count)."""
-    opts = ("--epochs", "4", "--optimizer", optimizer)
+@pytest.mark.parametrize(
+    "options",
+    [
+        ("--optimizer", "sgd"),
+        ("--optimizer", "momentum"),
+        ("--optimizer", "adam"),
+        ("--model", "mlp", "--hidden", "16,8", "--dropout", "0.3,0.5"),  # per-step keys: the same masks
+    ],
+)
+def test_interrupted_then_resumed_equals_uninterrupted(tiny_source, tmp_path, monkeypatch, capsys, options):
+    """Bit for bit, with optimizers whose state matters (momentum, adam's moments and count), and
+    with dropout, whose masks come from each step's key."""
+    opts = ("--epochs", "4", *options)
     assert main(cli_args(tiny_source, tmp_path, tmp_path / "whole", *opts)) == 0
 
     def ctrl_c_after_epoch_2(path, state, metadata):

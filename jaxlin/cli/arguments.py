@@ -24,7 +24,7 @@ def _number(kind):
     return parse
 
 
-def _list_of(parse):
+def list_of(parse):
     """Parse "a,b,c" (or one value) into a list, refusing empty items such as "0.1,,0.3"."""
 
     def parse_list(text: str):
@@ -84,14 +84,14 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--lr",
-        type=_list_of(float_option),
+        type=list_of(float_option),
         default=None,
         help="learning rate, or a comma-separated list to sweep, e.g. 0.01,0.03,0.1 "
         "(default: the model's book setting)",
     )
     p.add_argument(
         "--batch-size",
-        type=_list_of(int_option),
+        type=list_of(int_option),
         default=None,
         help="minibatch size, or a comma-separated list to sweep, e.g. 64,256,1024: one compiled "
         "sweep per batch size (default: the model's book setting)",
@@ -104,7 +104,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--seeds",
-        type=_list_of(int_option),
+        type=list_of(int_option),
         default=None,
         help="comma-separated seeds to sweep, e.g. 0,1,2 (instead of --seed). Several learning "
         "rates, seeds or degrees train together, vmapped in one compiled call (one per batch size)",
@@ -117,7 +117,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--weight-decay",
-        type=_list_of(float_option),
+        type=list_of(float_option),
         metavar="LAMBDA",
         default=None,
         help="L2 regularisation: add λ·w to the weights' gradient (the gradient of λ·½‖w‖²; "
@@ -126,7 +126,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--degree",
-        type=_list_of(int_option),
+        type=list_of(int_option),
         default=None,
         help="polynomial model: the degree of the fit, 0 to 20 (book: 3 fits, 1 underfits, 20 "
         "overfits), or a comma-separated list such as 0,1,2,3,5,10,20 to compare them in one "

@@ -147,7 +147,7 @@ def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
             case "shift":
                 summary = run_shift(config, data, out)
             case "solve":
-                summary = run_solve(config, model, data, out)
+                summary = run_solve(config, data, out)
             case "kfold":
                 summary = run_kfold(config, data, out)
             case "sweep":

@@ -35,6 +35,9 @@ def plot_sweep_runs(config: Config, runs: list[dict], out: Path) -> None:
     for name, values in [("batch_size", config.batch_size), *config.run_options().items()]:
         if len(values) > 1:
             plot_against(name, runs, out / f"{name}_sweep.png", title=title(config))
+    if len(config.hidden or ()) > 1:  # networks by their widths, "256" or "256,128", one tick each
+        named = [{**run, "hidden": ",".join(map(str, run["hidden"]))} for run in runs]
+        plot_against("hidden", named, out / "hidden_sweep.png", title=title(config))
 
 
 def plot_crossval(config: Config, result, out: Path) -> None:

@@ -24,6 +24,7 @@ from jaxlin.experiments.crossval import crossval_group, summarize_folds
 from jaxlin.experiments.single import epochs_left, final_figures, single_epochs, single_run
 from jaxlin.experiments.sweeping import group_epochs, group_exact_figures, group_result, sweep_groups
 from jaxlin.ops.order import EPOCH_ORDER
+from jaxlin.plots.metric_labels import describe
 from jaxlin.plots.progress import EpochPrinter
 
 CHECKPOINT = "checkpoint.npz"  # with --early-stopping it holds the best epoch's parameters too
@@ -68,14 +69,15 @@ def run_single(config: Config, data: Dataset, out: Path, mesh, saved: dict | Non
 
 def run_sweep(config: Config, data: Dataset, out: Path) -> dict:
     """Every run of a sweep, trained together: one vmapped, compiled epoch per batch size."""
-    model, groups = sweep_groups(config, data)
+    groups = sweep_groups(config, data)
     size = report.sweep_size(config, sum(len(group.runs) for group in groups))
-    per = " per batch size" if len(groups) > 1 else ""
+    per = " per batch size and network" if len(groups) > 1 else ""
     print(f"sweep: {size}, trained together in one vmapped, compiled epoch{per}")
     clocks, runs, histories, diverged, exact, params = [], [], [], [], [], []
     for group in groups:
         if len(groups) > 1:
-            print(f"batch size {group.runs[0]['batch_size']}:")
+            shape = {name: group.runs[0][name] for name in ("batch_size", "hidden") if name in group.runs[0]}
+            print(f"{describe(shape)}:")
         clocks.append(report.EpochClock())
         history: History = {}
         states, dead = group.states, list[int | None]()
@@ -87,11 +89,12 @@ def run_sweep(config: Config, data: Dataset, out: Path) -> dict:
         runs += group.runs
         histories += result.histories
         diverged += result.diverged
-        exact += group_exact_figures(model, group)
+        exact += group_exact_figures(group)
         params += [unstack(states.params, m) for m in range(len(group.runs))]
     table = report.sweep_table(runs, histories, diverged, exact if any(exact) else None)
-    stacked = jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *params)
-    save_checkpoint(out / "params.npz", {"params": stacked}, metadata={**config.to_json(), "runs": runs})
+    if len({str(jax.tree_util.tree_map(np.shape, p)) for p in params}) == 1:
+        params = jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *params)  # stacked along a run axis
+    save_checkpoint(out / "params.npz", {"params": params}, metadata={**config.to_json(), "runs": runs})
     if config.plots:
         figures.plot_sweep_runs(config, table, out)
     return {"runs": table, **report.EpochClock.merged(clocks)}

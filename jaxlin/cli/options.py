@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from jaxlin.cli.arguments import add_training_options, folder, int_option
+from jaxlin.cli.network_options import add_network_options, networks
 from jaxlin.engine.distributed import cluster_settings
-from jaxlin.experiments.config import Config, make_config
+from jaxlin.experiments import Config, make_config
 from jaxlin.models import MODELS, get_model
 
 
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Help,
     )
     add_training_options(p)
+    add_network_options(p)
     p.add_argument(
         "--data-dir",
         type=folder,
@@ -126,6 +128,10 @@ def parse_config(argv: list[str] | None = None) -> Config:
             data_seed=args.data_seed,
             weight_decay=args.weight_decay,
             degree=args.degree,
+            hidden=networks(args.hidden),
+            activation=args.activation,
+            init=args.init,
+            dropout=args.dropout,
             validation=args.validation,
             early_stopping=args.early_stopping,
             kfold=args.kfold,

@@ -125,7 +125,8 @@ def sweep_progress(metrics: Mapping[str, list[float]], pairs: Sequence[dict]) ->
 
 def _row(names, cells) -> str:
     """A table row whose columns are as wide as the runs' setting names (at least 8)."""
-    return "  ".join(f"{cell:>{max(8, len(name))}}" for name, cell in zip(names, cells, strict=True))
+    text = lambda cell: ",".join(map(str, cell)) if isinstance(cell, list) else cell  # a network's widths
+    return "  ".join(f"{text(cell):>{max(8, len(name))}}" for name, cell in zip(names, cells, strict=True))
 
 
 def sweep_table(

@@ -12,6 +12,7 @@ from jaxlin.cli import figures, report
 from jaxlin.data import Dataset
 from jaxlin.engine.checkpoint import save_checkpoint
 from jaxlin.experiments.config import Config
+from jaxlin.experiments.setup import model_of
 from jaxlin.experiments.solving import solution_figures, solve_model
 
 
@@ -37,14 +38,14 @@ def write_results(
     print(f"final: {report.shown(final, ', ')}")
 
 
-def run_solve(config: Config, model: ModuleType, data: Dataset, out: Path) -> dict:
+def run_solve(config: Config, data: Dataset, out: Path) -> dict:
     """`--optimizer lbfgs`: the full-batch problem solved to convergence, one compiled loop."""
     n = int(jax.tree_util.tree_leaves(data.train)[0].shape[0])
     print(
         f"L-BFGS on all {n} training examples, weight decay {(config.weight_decay or (0.0,))[0]}, until the "
         f"gradient norm is at most {config.tol:g} (at most {config.max_iter} iterations), in one compiled loop"
     )
-    solution = solve_model(config, data)
+    solution, model = solve_model(config, data), model_of(config)
     final, curves = solution_figures(model, solution, data)
     if not solution.converged:
         print(

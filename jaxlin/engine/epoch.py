@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import optax
 
 from jaxlin._util import checks
@@ -17,16 +18,21 @@ from jaxlin.engine import parallel
 from jaxlin.engine.train_state import EvalFn, LossFn, TrainState
 from jaxlin.ops.order import batch_indices, take_examples
 
+STEP_STREAM = 2**32 - 1  # folded into a run's key for its per-step keys; no epoch number reaches it
 
-def make_train_step(loss_fn: LossFn, optimizer: optax.GradientTransformation, *, has_aux: bool = False):
-    """One optimisation step: step(params, opt_state, batch) -> (params, opt_state, loss, aux)."""
 
-    def loss_and_aux(params, batch):
-        out = loss_fn(params, batch)
+def make_train_step(
+    loss_fn: LossFn, optimizer: optax.GradientTransformation, *, has_aux: bool = False, stochastic: bool = False
+):
+    """One optimisation step: step(params, opt_state, batch, key=None) -> (params, opt_state, loss, aux).
+    With `stochastic`, the loss takes a key, loss_fn(params, batch, key) (e.g. for dropout)."""
+
+    def loss_and_aux(params, batch, key):
+        out = loss_fn(params, batch, key) if stochastic else loss_fn(params, batch)
         return out if has_aux else (out, {})
 
-    def step(params, opt_state, batch):
-        (loss, aux), grads = jax.value_and_grad(loss_and_aux, has_aux=True)(params, batch)
+    def step(params, opt_state, batch, key=None):
+        (loss, aux), grads = jax.value_and_grad(loss_and_aux, has_aux=True)(params, batch, key)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss, aux
 
@@ -36,6 +42,13 @@ def make_train_step(loss_fn: LossFn, optimizer: optax.GradientTransformation, *,
 def epoch_key(key: jax.Array, epoch: int | jax.Array) -> jax.Array:
     """The shuffle key of epoch `epoch` (0-based): independent of how many epochs ran before."""
     return jax.random.fold_in(key, epoch)
+
+
+def step_key(key: jax.Array, epoch: int | jax.Array, step: int | jax.Array) -> jax.Array:
+    """The key of step `step` of epoch `epoch` (both 0-based) for a stochastic loss (dropout):
+    a stream of its own, apart from the shuffle's, the same whatever ran before (so a resumed run
+    draws what the uninterrupted one drew)."""
+    return jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(key, STEP_STREAM), epoch), step)
 
 
 def make_epoch(
@@ -48,6 +61,7 @@ def make_epoch(
     eval_fn: EvalFn | None = None,
     prepare: Callable[[Any], Any] | None = None,
     batch_sharding: jax.sharding.Sharding | None = None,
+    stochastic: bool = False,
 ):
     """A pure function running one shuffled epoch of minibatch training; jit or vmap it.
 
@@ -59,9 +73,10 @@ def make_epoch(
     `prepare(batch)` is the data step applied to each gathered batch inside the compiled epoch
     (e.g. u8 images to f32 in [0, 1]). With `batch_sharding` (see `jaxlin.parallel`), every batch
     whose size the number of devices divides is split along its example axis across them; XLA
-    then computes the gradient on each shard and all-reduces it.
+    then computes the gradient on each shard and all-reduces it. With `stochastic`, the loss
+    takes a key, loss_fn(params, batch, key): step s of epoch e gets `step_key(state.key, e, s)`.
     """
-    step = make_train_step(loss_fn, optimizer, has_aux=has_aux)
+    step = make_train_step(loss_fn, optimizer, has_aux=has_aux, stochastic=stochastic)
 
     def take(data, idx):
         batch = take_examples(data, idx)
@@ -74,16 +89,19 @@ def make_epoch(
         key = epoch_key(state.key, state.epoch)
         full, rest = batch_indices(key, n, batch_size, shuffle=True, drop_remainder=drop_remainder)
 
-        def body(carry, idx):
-            params, opt_state = carry
-            params, opt_state, loss, aux = step(params, opt_state, take(data, idx))
+        keys = (lambda s: step_key(state.key, state.epoch, s)) if stochastic else (lambda s: None)
+
+        def body(carry, xs):
+            (params, opt_state), (idx, s) = carry, xs
+            params, opt_state, loss, aux = step(params, opt_state, take(data, idx), keys(s))
             return (params, opt_state), {"loss": loss, **aux}
 
-        (params, opt_state), per_batch = jax.lax.scan(body, (state.params, state.opt_state), full)
+        steps = jnp.arange(full.shape[0])
+        (params, opt_state), per_batch = jax.lax.scan(body, (state.params, state.opt_state), (full, steps))
         totals = {k: v.sum() * batch_size for k, v in per_batch.items()}
         count = full.size
         if rest.size:
-            params, opt_state, loss, aux = step(params, opt_state, take(data, rest))
+            params, opt_state, loss, aux = step(params, opt_state, take(data, rest), keys(full.shape[0]))
             totals = {k: totals[k] + v * rest.size for k, v in {"loss": loss, **aux}.items()}
             count += rest.size
         metrics = {k: v / count for k, v in totals.items()}

@@ -5,7 +5,8 @@ corrections), generalization, and the figures reported after training. Imports `
 """
 
 # fmt: off
-from jaxlin.experiments.config import RUNNERS, Config, make_config
+from jaxlin.experiments.config import RUNNERS, Config
+from jaxlin.experiments.settings import make_config
 from jaxlin.experiments.config_checks import SOLVERS
 from jaxlin.experiments.crossval import (
     MAX_STACKED_BYTES, CrossValidation, cross_validate, crossval_group, summarize_folds,

@@ -20,9 +20,8 @@ from jaxlin.data import Dataset
 from jaxlin.data.holdout import SplitError, fold, kfold
 from jaxlin.engine.sweep import jit_sweep_epoch, stack
 from jaxlin.experiments.config import Config
-from jaxlin.experiments.setup import checked_data, epoch_options, run_data, runs, start
+from jaxlin.experiments.setup import checked_data, epoch_options, model_of, run_data, runs, start
 from jaxlin.experiments.sweeping import SweepGroup, group_epochs
-from jaxlin.models import get_model
 
 MAX_STACKED_BYTES = 4 * 2**30  # each (run, fold) model trains on its own copy of its training folds
 
@@ -43,7 +42,7 @@ def crossval_group(config: Config, data: Dataset | None = None) -> SweepGroup:
     ({**run, "fold": j}, run major), first states and data, each stacked on a model axis, and their
     vmapped epoch. The folds are drawn from `data_seed`, so every run sees the same ones."""
     config.require("kfold", "cross_validate")
-    model = get_model(config.model)
+    model = model_of(config)
     data = checked_data(model, config, data)
     k = config.kfold or 0
     folds = kfold(jax.random.fold_in(jax.random.key(config.data_seed), 2), checks.num_examples(data.train), k)
@@ -61,7 +60,7 @@ def crossval_group(config: Config, data: Dataset | None = None) -> SweepGroup:
     optimizer = starts[0][0]
     options = epoch_options(model, config, data)
     epoch_fn = jit_sweep_epoch(model.LOSSES[config.impl], optimizer, per_model_data=True, **options)
-    return SweepGroup(models, stack([state for _, state in starts]), datasets, True, epoch_fn)
+    return SweepGroup(model, models, stack([state for _, state in starts]), datasets, True, epoch_fn)
 
 
 def summarize_folds(models: list[dict], valid_losses, k: int) -> CrossValidation:

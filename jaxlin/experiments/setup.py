@@ -21,11 +21,19 @@ from jaxlin.experiments.config import Config
 from jaxlin.models import get_model
 
 
+def model_of(config: Config) -> ModuleType:
+    """The config's model from the registry; for a model with hidden layers, the network the
+    config describes (`configure`; a sweep over networks: give one group's config)."""
+    model = get_model(config.model)
+    architecture = config.architecture()
+    return model.configure(**architecture) if architecture else model
+
+
 def load_data(config: Config, model: ModuleType | None = None) -> Dataset:
     """The model's dataset, from where the config says (random data drawn from `data_seed`), with
     the config's validation split held out (the same examples for the same `data_seed`), checked by
     the model (`check_data`: ValueError for values it must not train on)."""
-    model = model or get_model(config.model)
+    model = model or get_model(config.model)  # every network of a model loads and checks the same data
     data = load_dataset(
         model.DATASET, jax.random.key(config.data_seed), source_dir=config.data_dir, tfds_dir=config.tfds_dir
     )
@@ -81,12 +89,17 @@ def start(
     return optimizer, init_state(model.init(init_key), optimizer, shuffle_key)
 
 
-def by_batch_size(config: Config) -> list[tuple[dict, Config]]:
-    """A sweep cut into groups that train together, one per batch size (it changes the shapes, so
-    each is its own compiled epoch): [({"batch_size": b} or {}, the config with that one batch size)]."""
-    if len(config.batch_size) == 1:
-        return [({}, config)]
-    return [({"batch_size": b}, dataclasses.replace(config, batch_size=(b,))) for b in config.batch_size]
+def by_shape(config: Config) -> list[tuple[dict, Config]]:
+    """A sweep cut into groups that train together, one per batch size and network (each changes
+    the shapes, so each is its own compiled epoch): [({"batch_size": b, "hidden": h} for those
+    that vary, the config with that one batch size and network)]."""
+    groups = []
+    for b in config.batch_size:
+        for h in config.hidden or (None,):
+            varied = {"batch_size": b} if len(config.batch_size) > 1 else {}
+            varied.update({"hidden": list(h)} if h is not None and len(config.hidden or ()) > 1 else {})
+            groups.append((varied, dataclasses.replace(config, batch_size=(b,), hidden=None if h is None else (h,))))
+    return groups
 
 
 def sweep_start(model: ModuleType, config: Config) -> tuple[list[dict], optax.GradientTransformation, TrainState]:
@@ -99,7 +112,10 @@ def sweep_start(model: ModuleType, config: Config) -> tuple[list[dict], optax.Gr
 
 def epoch_options(model: ModuleType, config: Config, data: Dataset) -> dict[str, Any]:
     """What `make_epoch` needs from the model and the data, for this config."""
-    return {"batch_size": config.batch_size[0], "has_aux": True, "eval_fn": model.evaluate, "prepare": data.prepare}
+    return {
+        "batch_size": config.batch_size[0], "has_aux": True, "eval_fn": model.evaluate, "prepare": data.prepare,
+        "stochastic": getattr(model, "STOCHASTIC", False),
+    }  # fmt: skip
 
 
 def exact_figures(model: ModuleType, data: Dataset, per_model: bool) -> list[dict[str, float]] | None:

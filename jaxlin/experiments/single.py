@@ -23,8 +23,7 @@ from jaxlin.engine.parallel import local, replicate
 from jaxlin.engine.train_state import FitResult, History, TrainState
 from jaxlin.experiments.config import Config
 from jaxlin.experiments.reliability import scores
-from jaxlin.experiments.setup import checked_data, epoch_options, run_data, runs, start
-from jaxlin.models import get_model
+from jaxlin.experiments.setup import checked_data, epoch_options, model_of, run_data, runs, start
 
 
 class SingleRun(NamedTuple):
@@ -40,7 +39,7 @@ def single_run(config: Config, data: Dataset | None = None, *, mesh: jax.shardin
     """The run `config` describes, ready to train: its data loaded (or `data`, with the config's
     validation split held out) and checked, its first state, its epoch compiled on first call."""
     config.require("single", "train_model")
-    model = get_model(config.model)
+    model = model_of(config)
     run = runs(config)[0]
     data = run_data(model, checked_data(model, config, data), run)
     optimizer, state = start(model, config, run)

@@ -12,8 +12,7 @@ from jaxlin.data import Dataset
 from jaxlin.engine.lbfgs import Solution, regularized_objective, solve_lbfgs
 from jaxlin.experiments.config import Config
 from jaxlin.experiments.reliability import scores
-from jaxlin.experiments.setup import checked_data
-from jaxlin.models import get_model
+from jaxlin.experiments.setup import checked_data, model_of
 
 
 def solve_model(config: Config, data: Dataset | None = None) -> Solution:
@@ -21,7 +20,7 @@ def solve_model(config: Config, data: Dataset | None = None) -> Solution:
     weight_decay · ½‖w‖² (λ = 0 without weight decay), minimised by L-BFGS to `config.tol` or
     `config.max_iter` iterations, from the parameters the config's seed initialises."""
     config.require("solve", "solve_model")
-    model = get_model(config.model)
+    model = model_of(config)
     data = checked_data(model, config, data)
     assert config.tol is not None and config.max_iter is not None  # make_config sets both for every solve
     init_key, _ = jax.random.split(jax.random.key(config.seed[0]))  # as `start`: the same first parameters

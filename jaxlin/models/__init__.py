@@ -16,6 +16,7 @@ MODELS = {
     "polynomial": "jaxlin.models.polynomial_regression",
     "highdim": "jaxlin.models.high_dim_regression",
     "logistic": "jaxlin.models.logistic_regression",
+    "mlp": "jaxlin.models.mlp",
 }
 
 

@@ -61,7 +61,7 @@ def _option_axis(ax, option: str, values) -> None:
     elif option == "weight_decay":  # 0 (no penalty) and a log scale of the others
         positive = [v for v in values if v > 0]
         ax.set_xscale("symlog", linthresh=min(positive) if positive else 1.0)
-    elif all(float(v).is_integer() for v in values):
+    elif all(isinstance(v, (int, float)) and float(v).is_integer() for v in values):  # not a network's "64,32"
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
