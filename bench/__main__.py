@@ -15,6 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SECTIONS = [
     "peers",
+    "mlp",
     "solve",
     "pipeline",
     "breakdown",

@@ -1,5 +1,6 @@
 """What the implementations share, and nothing else: reading the IDX files the plain way, flattening
-the images, timing epochs, and judging a solution of the "solve" section in float64.
+the images, timing epochs, the NumPy peers' minibatch SGD, and judging a solution of the "solve"
+section in float64.
 
 Plain numpy only: the peers import this module and must never import jaxlin or JAX. It imports no
 other bench module, so every implementation's module can import it and none imports another.
@@ -40,6 +41,20 @@ def timed_epochs(epochs: int, run_epoch) -> list[float]:
         run_epoch()
         times.append(time.perf_counter() - start)
     return times
+
+
+def numpy_sgd(X, y, params: list[np.ndarray], grads, book: dict, epochs: int, rng) -> list[float]:
+    """Minibatch SGD in NumPy, updating `params` in place; grads(x, y) gives the batch-mean gradients."""
+    batch_size, lr = book["batch_size"], book["learning_rate"]
+
+    def run_epoch():
+        order = rng.permutation(len(X))
+        for i in range(0, len(X), batch_size):
+            idx = order[i : i + batch_size]
+            for param, grad in zip(params, grads(X[idx], y[idx]), strict=True):
+                param -= lr * grad
+
+    return timed_epochs(epochs, run_epoch)
 
 
 def solution_figures(w, b, X, y, X_test, y_test, weight_decay: float) -> dict:

@@ -1,6 +1,7 @@
-"""The peers compared with jaxlin, each timing its own epochs: NumPy, PyTorch (D2L's code; the one
-written for speed is in torch_expert.py) and scikit-learn, and the solve section's scikit-learn
-solver. jaxlin's own entries are in jaxlin_peer.py; registry.py names them all.
+"""The peers compared with jaxlin, each timing its own epochs: NumPy (the MLP's is in numpy_mlp.py),
+PyTorch (D2L's code; the one written for speed is in torch_expert.py) and scikit-learn, and the
+solve section's scikit-learn solver. jaxlin's own entries are in jaxlin_peer.py; registry.py names
+them all.
 
 Each function returns {"epoch_s": [seconds of each epoch], "test_accuracy": float, ...}; the
 solvers of the "solve" section return {"seconds", "iterations", ...} instead. The peers
@@ -16,22 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import flat_images, read_split, solution_figures, timed_epochs
-
-
-def _numpy_sgd(X, y, params: list[np.ndarray], grads, book: dict, epochs: int, rng) -> list[float]:
-    """Minibatch SGD in NumPy, updating `params` in place; grads(x, y) gives the batch-mean gradients."""
-    batch_size, lr = book["batch_size"], book["learning_rate"]
-
-    def run_epoch():
-        order = rng.permutation(len(X))
-        for i in range(0, len(X), batch_size):
-            idx = order[i : i + batch_size]
-            for param, grad in zip(params, grads(X[idx], y[idx]), strict=True):
-                param -= lr * grad
-
-    return timed_epochs(epochs, run_epoch)
-
+from bench.common import flat_images, numpy_sgd, read_split, solution_figures, timed_epochs
 
 # Softmax regression on Fashion-MNIST -------------------------------------------------------------
 
@@ -51,7 +37,7 @@ def numpy_softmax(source: Path, epochs: int, book: dict) -> dict:
         p /= len(y)
         return x.T @ p, p.sum(axis=0)
 
-    times = _numpy_sgd(X, train_y, [W, b], grads, book, epochs, rng)
+    times = numpy_sgd(X, train_y, [W, b], grads, book, epochs, rng)
     return {"epoch_s": times, "test_accuracy": float(((X_test @ W + b).argmax(1) == test_y).mean())}
 
 
@@ -169,7 +155,7 @@ def numpy_linreg(epochs: int, book: dict) -> dict:
         r = x @ w + b - y
         return x.T @ r / len(y), r.mean(keepdims=True)
 
-    times = _numpy_sgd(X, y, [w, b], grads, book, epochs, rng)
+    times = numpy_sgd(X, y, [w, b], grads, book, epochs, rng)
     return {"epoch_s": times, **_linreg_errors(w, b[0], book)}
 
 

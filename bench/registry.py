@@ -1,15 +1,17 @@
-"""Every implementation and solver, by name: what the peers and solve sections run, each in its own
-process (bench.worker), and the optional package each peer needs.
+"""Every implementation and solver, by name: what the peers, mlp and solve sections run, each in its
+own process (bench.worker), and the optional package each peer needs.
 
-The implementations live in peers.py, torch_expert.py and jaxlin_peer.py, which import only
-bench.common; this module is the one that imports them. jaxlin's entries are imported when run,
-never here: importing JAX takes over a second, which the other workers' "total wall" would count.
+The implementations live in peers.py, numpy_mlp.py, torch_expert.py and jaxlin_peer.py, which
+import only bench.common; this module is the one that imports them. jaxlin's entries are imported
+when run, never here: importing JAX takes over a second, which the other workers' "total wall"
+would count.
 """
 
 from __future__ import annotations
 
+from bench.numpy_mlp import numpy_mlp
 from bench.peers import numpy_linreg, numpy_softmax, sklearn_softmax, sklearn_solve, torch_linreg, torch_softmax
-from bench.torch_expert import torch_softmax_expert
+from bench.torch_expert import torch_mlp_expert, torch_softmax_expert
 
 
 def _jaxlin(task: str, impl: str):
@@ -32,7 +34,8 @@ def _jaxlin_solve(norm: str):
     return run
 
 
-# task (a model's registry name) -> implementation name -> run(worker arguments) -> result
+# task (a model's registry name) -> implementation name -> run(worker arguments) -> result.
+# The peers section runs softmax and linreg, the mlp section mlp (bench/sections.py).
 IMPLEMENTATIONS = {
     "softmax": {
         "jaxlin-concise": _jaxlin("softmax", "concise"),
@@ -42,6 +45,11 @@ IMPLEMENTATIONS = {
         "pytorch-expert": lambda a: torch_softmax_expert(a.data_dir, a.epochs, a.book),
         "sklearn-logreg": lambda a: sklearn_softmax(a.data_dir, a.epochs, "logreg"),
         "sklearn-sgd": lambda a: sklearn_softmax(a.data_dir, a.epochs, "sgd"),
+    },
+    "mlp": {
+        "jaxlin-concise": _jaxlin("mlp", "concise"),
+        "numpy": lambda a: numpy_mlp(a.data_dir, a.epochs, a.book),
+        "pytorch-expert": lambda a: torch_mlp_expert(a.data_dir, a.epochs, a.book),
     },
     "linreg": {
         "jaxlin": _jaxlin("linreg", "scratch"),

@@ -47,6 +47,7 @@ def book_settings() -> dict:
     linear_data = {"w": BOOK_W, "b": BOOK_B, "num_examples": BOOK_NUM_EXAMPLES}
     return {
         "softmax": get_model("softmax").BOOK._asdict(),
+        "mlp": get_model("mlp").BOOK._asdict(),
         "linreg": {**get_model("linreg").BOOK._asdict(), **linear_data},
     }
 
@@ -92,16 +93,28 @@ def run_worker(task: str, name: str, book: dict, args, tfds_dir: Path) -> dict |
     return result
 
 
-def peers(args, tfds_dir: Path) -> dict:
-    tables, books = {}, book_settings()
-    for task, impls in IMPLEMENTATIONS.items():
-        log(f"{task}: {', '.join(impls)}")
-        rows = [r for r in (run_worker(task, name, books[task], args, tfds_dir) for name in impls) if r]
-        base = next(r for r in rows if r["name"].startswith("jaxlin"))["median_s"]
-        for r in rows:
+def compare(task: str, args, tfds_dir: Path) -> list[dict]:
+    """Every implementation of `task` (bench.registry), each in its own process, with its median
+    epoch's ratio to jaxlin's ("ratio_to_jaxlin"; absent when jaxlin's run failed)."""
+    impls, book = IMPLEMENTATIONS[task], book_settings()[task]
+    log(f"{task}: {', '.join(impls)}")
+    rows = [r for r in (run_worker(task, name, book, args, tfds_dir) for name in impls) if r]
+    base = next((r["median_s"] for r in rows if r["name"].startswith("jaxlin")), None)
+    for r in rows:
+        if base is not None:
             r["ratio_to_jaxlin"] = r["median_s"] / base
-        tables[task] = rows
-    return tables
+    return rows
+
+
+def peers(args, tfds_dir: Path) -> dict:
+    """Softmax regression on Fashion-MNIST and the book's linear regression."""
+    return {task: compare(task, args, tfds_dir) for task in ("softmax", "linreg")}
+
+
+def mlp(args, tfds_dir: Path) -> dict:
+    """The book's MLP (D2L 4.2/4.3: 784-256-10 ReLU, lr 0.1, batch 256) on Fashion-MNIST: jaxlin's
+    registry model "mlp" beside a NumPy MLP and PyTorch written for speed (issue 22)."""
+    return {"book": book_settings()["mlp"], "rows": compare("mlp", args, tfds_dir)}
 
 
 # The L2-regularised softmax regression solved to convergence: λ = 1e-4, so sklearn's C = 1 / (n λ).

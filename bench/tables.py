@@ -5,23 +5,42 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def peers_table(task: str, rows: list[dict]) -> list[str]:
-    acc = "test acc" if task == "softmax" else "max |w − w*| / |b − b*|"
+def peers_table(task: str, rows: list[dict], heading: str | None = None) -> list[str]:
+    classifier = task != "linreg"  # the Fashion-MNIST tasks report test accuracy
+    acc = "test acc" if classifier else "max |w − w*| / |b − b*|"
     lines = [
-        f"\n## {task}\n",
+        f"\n## {heading or task}\n",
         f"| implementation | s/epoch median (min–max) | ratio to jaxlin | total wall s | compile s | {acc} |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
-        quality = f"{r['test_accuracy']:.4f}" if task == "softmax" else f"{r['w_error']:.1e} / {r['b_error']:.1e}"
+        quality = f"{r['test_accuracy']:.4f}" if classifier else f"{r['w_error']:.1e} / {r['b_error']:.1e}"
         compile_s = f"{r['compile_s']:.2f}" if "compile_s" in r else "–"
+        ratio = f"{r['ratio_to_jaxlin']:.2f}×" if "ratio_to_jaxlin" in r else "–"
         lines.append(
             f"| {r['name']} | {r['median_s'] * 1e3:.2f} ms ({r['min_s'] * 1e3:.2f}–{r['max_s'] * 1e3:.2f}) "
-            f"| {r['ratio_to_jaxlin']:.2f}× | {r['wall_s']:.1f} | {compile_s} | {quality} |"
+            f"| {ratio} | {r['wall_s']:.1f} | {compile_s} | {quality} |"
         )
         if r.get("note"):
             lines[-1] = lines[-1][:-2] + f" ({r['note']}) |"
     return lines
+
+
+def mlp_table(m: dict) -> list[str]:
+    """The MLP's implementations; "ratio to jaxlin" is each one's median epoch over jaxlin's."""
+    b = m["book"]
+    heading = (
+        f"mlp (784-256-10 ReLU, weights N(0, 0.01²); Fashion-MNIST, batch {b['batch_size']}, lr {b['learning_rate']:g})"
+    )
+    ratios = [
+        f"{r['name']} {r['ratio_to_jaxlin']:.2f}×"
+        for r in m["rows"]
+        if not r["name"].startswith("jaxlin") and "ratio_to_jaxlin" in r
+    ]
+    summary = (
+        [f"\nMedian epoch over jaxlin-concise's (above 1: slower than jaxlin): {', '.join(ratios)}."] if ratios else []
+    )
+    return peers_table("mlp", m["rows"], heading) + summary
 
 
 def solve_table(solved: dict) -> list[str]:
@@ -126,6 +145,7 @@ def markdown(results: dict) -> str:
     from bench.breakdown import breakdown_table  # imports jaxlin, as the sections do
 
     for section, table in (
+        ("mlp", mlp_table),
         ("solve", solve_table),
         ("pipeline", pipeline_table),
         ("breakdown", breakdown_table),

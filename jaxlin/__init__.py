@@ -1,4 +1,4 @@
-"""jaxlin: Dive into Deep Learning's linear and multilayer networks (chapters 3 and 4), the JAX way.
+"""jaxlin: Dive into Deep Learning's linear networks and multilayer perceptrons (chapters 3-4), the JAX way.
 
 The package is built in layers, each a subpackage importing only from those before it:
 `ops` (pure maths on arrays) -> `engine` (training) -> `data`, `models` -> `experiments` (the

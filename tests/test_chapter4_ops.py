@@ -76,6 +76,8 @@ class TestDropout(chex.TestCase):
         for bad in (-0.1, 1.5, float("nan"), True, "half"):
             with pytest.raises(ValueError, match="from 0 to 1"):
                 dropout_layer(KEY, x, bad)
+        with pytest.raises(ValueError, match="static"):
+            jax.jit(dropout_layer)(KEY, x, 0.5)
 
     def test_statistics_at_rate_one_half(self):
         rate, x = 0.5, self.X.astype(np.float64)

@@ -96,7 +96,7 @@ def by_shape(config: Config) -> list[tuple[dict, Config]]:
     groups = []
     for b in config.batch_size:
         for h in config.hidden or (None,):
-            varied = {"batch_size": b} if len(config.batch_size) > 1 else {}
+            varied: dict[str, int | list[int]] = {"batch_size": b} if len(config.batch_size) > 1 else {}
             varied.update({"hidden": list(h)} if h is not None and len(config.hidden or ()) > 1 else {})
             groups.append((varied, dataclasses.replace(config, batch_size=(b,), hidden=None if h is None else (h,))))
     return groups

@@ -40,7 +40,7 @@ _SCRATCH = {"relu": relu, "sigmoid": lambda x: 1 / (1 + jnp.exp(-x)), "tanh": jn
 
 def _init(hidden: tuple[int, ...], activation: str, init: str, key: jax.Array) -> Params:
     widths = (NUM_INPUTS, *hidden, NUM_OUTPUTS)
-    draw = {"normal": normal, "xavier": xavier_uniform}[init]
+    draw = xavier_uniform if init == "xavier" else normal
     keys = jax.random.split(key, len(widths) - 1)
     layers = [
         {"w": draw(k, (n_in, n_out)), "b": jnp.zeros((n_out,), jnp.float32)}

@@ -14,6 +14,11 @@ import jax.numpy as jnp
 
 
 def _check_rate(rate: float) -> float:
+    if isinstance(rate, jax.core.Tracer):
+        raise ValueError(
+            "The dropout rate must be a Python float, known when the function is traced, not a traced array: "
+            "under jit, close over it or mark it static (static_argnums)."
+        )
     try:
         as_float = float(rate) if not isinstance(rate, bool) else math.nan
     except (TypeError, ValueError):
