@@ -57,7 +57,8 @@ def _train_expert(source: Path, epochs: int, book: dict, make_net) -> dict:
             accuracy.append(float((net(test_images).argmax(1) == test_labels).float().mean()))
 
     times = timed_epochs(epochs, run_epoch)
-    return {"epoch_s": times, "test_accuracy": accuracy[-1]}
+    threads = torch.get_num_threads()
+    return {"epoch_s": times, "test_accuracy": accuracy[-1], "threads": threads, "note": f"{threads} torch threads"}
 
 
 def torch_softmax_expert(source: Path, epochs: int, book: dict) -> dict:

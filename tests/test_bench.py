@@ -17,14 +17,18 @@ def test_bench_quick_writes_results(real_source, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
-    assert {"peers", "pipeline", "scaling", "sweep", "cli"} <= set(results)
+    assert {"peers", "mlp", "pipeline", "scaling", "sweep", "cli"} <= set(results)
     names = {r["name"] for r in results["peers"]["softmax"]}
     assert {"jaxlin-concise", "jaxlin-scratch", "numpy"} <= names
     for row in results["peers"]["softmax"]:
         assert 0.5 < row["test_accuracy"] <= 1.0 and row["median_s"] > 0
+    mlp_rows = results["mlp"]["rows"]
+    assert {"jaxlin-concise", "numpy"} <= {r["name"] for r in mlp_rows}
+    for row in mlp_rows:
+        assert 0.5 < row["test_accuracy"] <= 1.0 and row["median_s"] > 0 and row["ratio_to_jaxlin"] > 0
     assert all(r["returncode"] == 0 for r in results["cli"].values())
     text = (tmp_path / "results.md").read_text()
-    assert "ratio to jaxlin" in text and "## data pipeline" in text
+    assert "ratio to jaxlin" in text and "## data pipeline" in text and "## mlp (784-256-10" in text
     assert (tmp_path / "scaling.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -177,6 +177,7 @@ def test_the_command_writes_the_three_accuracies(kind, extra, small_source, tmp_
     assert (out / "params.npz").exists() and (out / "shift.png").exists() == (config["optimizer"] == "lbfgs")
     if config["optimizer"] == "lbfgs":  # given or not, lbfgs comes with λ = 1e-4, and its iterations are kept
         assert config["weight_decay"] == [1e-4] and set(final["solver"]) == {"uncorrected", "corrected", "oracle"}
+        assert "lbfgs to a gradient norm of" in printed.splitlines()[0]  # the banner says how, not "batch 256"
     if kind == "covariate" and config["optimizer"] == "sgd":
         assert final["beta"]["clip"] == 5.0 and final["beta"]["max"] <= 5.0 and 0 <= final["domain_accuracy"] <= 1
         assert config["weight_decay"] is None and "solver" not in final

@@ -49,7 +49,7 @@ def banner(config: Config, num_devices: int) -> str:
     batches = ",".join(map(str, config.batch_size))
     how = (
         f"lbfgs to a gradient norm of {config.tol:g} (at most {config.max_iter} iterations)"
-        if config.kind == "solve"
+        if config.solves
         else f"{config.optimizer} lr {lrs}, batch {batches}, {config.epochs} epochs"
     )
     return (

@@ -68,11 +68,16 @@ class Config:
         "sweep" (several runs trained together) or "single" (one model, epoch by epoch)."""
         if self.shift:
             return "shift"
-        if self.optimizer in SOLVERS:
+        if self.solves:
             return "solve"
         if self.kfold:
             return "kfold"
         return "sweep" if self.is_sweep else "single"
+
+    @property
+    def solves(self) -> bool:
+        """Whether each model is solved to convergence (lbfgs) rather than trained for epochs."""
+        return self.optimizer in SOLVERS
 
     def require(self, kind: str, function: str) -> None:
         """Refuse, with the function to use instead, a config of another kind than `kind`."""

@@ -57,9 +57,8 @@ def one_model(config: Config) -> Config:
 def _train(config: Config, data: Dataset, log) -> tuple[Any, dict[str, Any]]:
     """The config's model on `data`: solved to convergence (lbfgs; its iterations and whether it
     converged are kept), or trained for its epochs."""
-    solver = {}
-    config = one_model(config)
-    if config.kind == "solve":
+    solver, config = {}, one_model(config)
+    if config.solves:
         solution = solve_model(config, data)
         params, solver = solution.params, {"iterations": solution.iterations, "converged": solution.converged}
         if not solution.converged:
@@ -86,7 +85,7 @@ def _three_runs(config: Config, shifted: ShiftedData, weights, log, uncorrected=
         params[name], runs[name] = done or _train(config, data, log)
         log(f"  {name:<11} target test accuracy {runs[name]['accuracy']:.4f}")
     by_figure = {f"target_{k}": {name: run[k] for name, run in runs.items()} for k in ("accuracy", "loss")}
-    if one_model(config).kind == "solve":
+    if config.solves:
         by_figure["solver"] = {name: {k: run[k] for k in ("iterations", "converged")} for name, run in runs.items()}
     return by_figure, params
 
