@@ -15,6 +15,9 @@ EXPECTED_TEXT = {  # a printed result each notebook must show
     "03_generalization.ipynb": "chosen degree: 3",
     "04_weight_decay.ipynb": "same parameters three ways: True",
     "05_distribution_shift.ipynb": "target accuracy uncorrected / corrected / oracle",
+    "06_multilayer_perceptrons.ipynb": "MLP test accuracy",
+    "07_dropout.ipynb": "dropout test accuracy",
+    "08_backprop_and_initialization.ipynb": "after 100 matrices",
 }
 REAL_DATA_TEXT = {  # what the README claims of the real data, printed by the notebook at the same settings
     "05_distribution_shift.ipynb": [
