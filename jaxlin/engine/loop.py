@@ -97,6 +97,7 @@ def fit(
     eval_fn: EvalFn | None = None,
     eval_data: Any = None,
     prepare: Callable[[Any], Any] | None = None,
+    stochastic: bool = False,
     mesh: jax.sharding.Mesh | None = None,
     patience: int | None = None,
     monitor: str = "valid_loss",
@@ -112,6 +113,7 @@ def fit(
       key: PRNG key; epoch e shuffles with `epoch_key(key, e)`.
       eval_fn, eval_data: optional end-of-epoch evaluation, e.g. test accuracy.
       prepare: optional data step applied to each gathered batch inside the compiled epoch.
+      stochastic: the loss takes a key, loss_fn(params, batch, key) (dropout): one per step, `step_key`.
       mesh: train data-parallel over this mesh's devices (`jaxlin.data_parallel_mesh`):
         parameters and data replicated, every minibatch split across the devices.
       patience: stop early once eval_fn's `monitor` figure has not improved for this many epochs.
@@ -132,7 +134,7 @@ def fit(
         state, data, eval_data = parallel.replicate((state, data, eval_data), mesh)
     epoch_fn = jit_epoch(
         loss_fn, optimizer, batch_size=batch_size, mesh=mesh, drop_remainder=drop_remainder, has_aux=has_aux,
-        eval_fn=eval_fn, prepare=prepare,
+        eval_fn=eval_fn, prepare=prepare, stochastic=stochastic,
     )  # fmt: skip
     history: History = {}
     best = None
