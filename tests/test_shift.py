@@ -157,7 +157,7 @@ def shift_args(source, tmp_path, out, *extra):
     [
         ("covariate", ["--beta-clip", "5", "--shift-strength", "1", "--optimizer", "sgd", "--epochs", "2"]),
         ("label", ["--max-iter", "30"]),
-        ("covariate", ["--optimizer", "lbfgs", "--max-iter", "5", "--beta-clip", "1e-30"]),
+        ("covariate", ["--optimizer", "lbfgs", "--max-iter", "5", "--beta-clip", "1"]),
     ],
 )
 def test_the_command_writes_the_three_accuracies(kind, extra, small_source, tmp_path, capsys):

@@ -15,21 +15,44 @@ def positive_int(name: str, value, below: int | None = None) -> int:
     return int(value)
 
 
-def positive_float(name: str, value) -> float:
-    """A positive number that float32, the dtype jaxlin computes in, holds as one (not 0 or inf)."""
+F32_TINY = float(np.finfo(np.float32).tiny)  # about 1.2e-38, the smallest normal float32
+FLOAT32_RULE = "from 1.2e-38 to 3.4e38"  # float32's normal numbers (smaller ones are subnormal or 0)
+
+
+def _as_number(value) -> float | None:
+    """A Python float for an int, float or NumPy/JAX number (not a bool or a string); else None."""
+    if isinstance(value, (bool, np.bool_, str, bytes)) or np.ndim(value) != 0:
+        return None
     try:
-        as_float = float(value) if not isinstance(value, bool) else None
+        return float(value)
     except (TypeError, ValueError):
-        as_float = None
+        return None
+
+
+def float32_number(name: str, value, *, zero: bool = False) -> float:
+    """The one rule for every float setting: a finite number > 0 (or ≥ 0 with `zero`) that
+    float32, the dtype jaxlin computes in, holds as 0 or a normal number. Smaller magnitudes would
+    round to 0 or be subnormal, which XLA's CPU code flushes to 0; larger ones overflow to inf.
+    Callers check any narrower range of their own."""
+    as_float = _as_number(value)
     if as_float is None:
-        raise ValueError(f"{name} must be a positive number, got {value!r}.") from None
-    if not np.isfinite(as_float) or as_float <= 0:
-        raise ValueError(f"{name} must be a positive, finite number, got {value!r}.")
+        raise ValueError(f"{name} must be {'a number ≥ 0' if zero else 'a positive number'}, got {value!r}.")
+    if not np.isfinite(as_float) or not (as_float >= 0 if zero else as_float > 0):
+        raise ValueError(
+            f"{name} must be {'a finite number ≥ 0' if zero else 'a positive, finite number'}, got {value!r}."
+        )
     with np.errstate(over="ignore", under="ignore"):
         single = np.float32(as_float)
-    if not np.isfinite(single) or single <= 0:
-        raise ValueError(f"{name} {value!r} is out of float32's range (about 1e-38 to 3e38).")
+    if not np.isfinite(single) or (as_float != 0 and single < F32_TINY):
+        raise ValueError(
+            f"{name} {value!r} is out of float32's range: give {'0 or ' if zero else ''}a number {FLOAT32_RULE}."
+        )
     return as_float
+
+
+def positive_float(name: str, value) -> float:
+    """A positive number that float32 holds as a normal number (`float32_number`)."""
+    return float32_number(name, value)
 
 
 def num_examples(tree) -> int:

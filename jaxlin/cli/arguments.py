@@ -134,7 +134,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--validation",
-        type=float,
+        type=float_option,
         metavar="FRACTION",
         default=None,
         help="hold out this fraction of the training split (e.g. 0.1; class-balanced for "

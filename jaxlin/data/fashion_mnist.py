@@ -8,14 +8,14 @@ from typing import Literal
 
 import numpy as np
 import tensorflow_datasets as tfds
-from array_record.python.array_record_module import ArrayRecordReader
-from tensorflow_datasets.proto import tf_example_pb2
 
 from jaxlin.data import sources, splits
 from jaxlin.data.classes import FASHION_MNIST_LABELS
 from jaxlin.data.dataset import Dataset
 from jaxlin.data.device import prepare_images, to_device
+from jaxlin.data.integrity import check_split
 from jaxlin.data.prepare import read_prepared
+from jaxlin.data.records import read_records
 from jaxlin.data.tfds_builder import JaxlinFashionMnist
 
 READERS = ("array_record", "tfds")
@@ -40,21 +40,10 @@ def _data_dir(data_dir: str | os.PathLike | None) -> Path:
     return Path(data_dir or tfds.core.constants.DATA_DIR).expanduser()
 
 
-def _read_array_record(builder: JaxlinFashionMnist, split: str) -> tuple[np.ndarray, np.ndarray]:
-    # One bulk read per shard and a protobuf parse per record, much faster than tfds's per-example
+def _read_records(builder: JaxlinFashionMnist, split: str) -> tuple[np.ndarray, np.ndarray]:
+    # One bulk read per file and a protobuf parse per record, much faster than tfds's per-example
     # feature decoder (bench/ measures both); the tests check that both give the same arrays.
-    images, labels = [], []
-    for path in builder.info.splits[split].filepaths:
-        reader = ArrayRecordReader(os.fspath(path), "readahead_buffer_size:0")
-        try:
-            records = reader.read_all()
-        finally:
-            reader.close()
-        for record in records:
-            feature = tf_example_pb2.Example.FromString(record).features.feature
-            images.append(feature["image"].bytes_list.value[0])
-            labels.append(feature["label"].int64_list.value[0])
-    return (np.frombuffer(b"".join(images), np.uint8).reshape(-1, 28, 28), np.asarray(labels, np.int32))
+    return read_records(builder.info.splits[split].filepaths)
 
 
 def _read_tfds(builder: JaxlinFashionMnist, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -79,15 +68,18 @@ def load_fashion_mnist(
         tensorflow-datasets' split syntax, e.g. "train[:50000]", "train[-10%:]", "train[:1%]+test[-5:]"
         (percentages rounded to the closest example as in tfds; see `jaxlin.data.splits`).
       source_dir, data_dir: see `fashion_mnist_builder`.
-      reader: "array_record", jaxlin's bulk reader of the prepared files (fast), or "tfds",
-        tfds's own per-example decoder (`as_data_source`); both give the same arrays.
+      reader: "array_record", jaxlin's bulk reader of the prepared files (fast; it reads the
+        parquet files that replace array_record where that package is missing, see
+        `jaxlin.data.records`), or "tfds", tfds's own per-example decoder (`as_data_source`);
+        both give the same arrays, checked against the source files (`jaxlin.data.integrity`).
 
     Returns:
       images: u8[n, 28, 28]; labels: i32[n] in 0..9 (names: `text_labels`).
 
     Raises:
       ValueError: a bad split (malformed, an unknown name, past a split's end, or an empty slice).
-      DataError: the files are missing (and cannot be downloaded), corrupt or truncated.
+      DataError: the files are missing (and cannot be downloaded), corrupt or truncated, or
+        `data_dir` is the folder of the four source files (pass that as `source_dir`).
     """
     names = splits.split_names(split, sources.SPLIT_PREFIX)  # syntax and names, before any reading
     if reader not in READERS:
@@ -111,11 +103,21 @@ def load_fashion_mnist(
 
 def _read(builder: JaxlinFashionMnist, split: str, reader: str) -> tuple[np.ndarray, np.ndarray]:
     if reader == "tfds":
-        return _read_tfds(builder, split)
-    try:
-        return _read_array_record(builder, split)
-    except (KeyError, IndexError, ValueError):  # records not laid out as expected: let tfds decode
-        return _read_tfds(builder, split)
+        images, labels = _read_tfds(builder, split)
+    else:
+        try:
+            images, labels = _read_records(builder, split)
+        except (KeyError, IndexError, ValueError):  # records not laid out as expected: let tfds decode
+            images, labels = _read_tfds(builder, split)
+    # A PreparedMismatch here has read_prepared prepare the copy again.
+    check_split(
+        split,
+        images,
+        labels,
+        recorded=builder.info.splits[split].num_examples,
+        source_ids=builder.source_ids(),
+    )
+    return images, labels
 
 
 def fashion_mnist_dataset(

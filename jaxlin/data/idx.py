@@ -56,7 +56,12 @@ def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
         )
     dims = struct.unpack(f">{expected_ndim}I", data[4 : 4 + 4 * expected_ndim])
     payload = memoryview(data)[4 + 4 * expected_ndim :]
-    if len(payload) != math.prod(dims):
+    if len(payload) > math.prod(dims):
+        raise DataError(
+            f"{path} holds {len(payload) - math.prod(dims)} bytes after the {math.prod(dims)} its header "
+            f"promises (shape {dims}); the file is corrupt or not one IDX file. Replace it with a fresh copy."
+        )
+    if len(payload) < math.prod(dims):
         raise DataError(
             f"{path}: its header promises {math.prod(dims)} bytes of data (shape {dims}) but it "
             f"holds {len(payload)}; the file is truncated or corrupt."
@@ -67,14 +72,31 @@ def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     """Write u8[n, rows, cols] images or u8[n] labels as an IDX file (gzip if the name ends .gz)."""
     array = np.ascontiguousarray(array, np.uint8)
-    magic = {3: IMAGES_MAGIC, 1: LABELS_MAGIC}.get(array.ndim)
-    if magic is None:
-        raise ValueError(f"IDX writes u8[n, rows, cols] or u8[n]; got shape {array.shape}.")
-    data = struct.pack(f">i{array.ndim}I", magic, *array.shape) + array.tobytes()
+    data = _header(array) + array.tobytes()
     path = Path(path)
     if path.suffix == ".gz":
         data = gzip.compress(data, mtime=0)
     path.write_bytes(data)
+
+
+def _header(array: np.ndarray) -> bytes:
+    magic = {3: IMAGES_MAGIC, 1: LABELS_MAGIC}.get(array.ndim)
+    if magic is None:
+        raise ValueError(f"IDX writes u8[n, rows, cols] or u8[n]; got shape {array.shape}.")
+    return struct.pack(f">i{array.ndim}I", magic, *array.shape)
+
+
+def array_content_id(array: np.ndarray) -> str:
+    """`content_id` of the IDX file that holds `array` (u8[n, rows, cols] or u8[n]), without
+    writing it: the CRC-32 and length of header + values, so arrays read back from anywhere can be
+    checked against the source files they came from (~15 ms for Fashion-MNIST's training images)."""
+    values = np.asarray(array)
+    array = np.ascontiguousarray(values, np.uint8)
+    if values.dtype != np.uint8 and not np.array_equal(array, values):
+        raise ValueError(f"IDX holds u8 values; got {values.dtype} values outside 0-255.")
+    header = _header(array)
+    crc = zlib.crc32(array.reshape(-1).data, zlib.crc32(header))
+    return f"{crc:08x}-{(len(header) + array.nbytes) % 2**32}"
 
 
 def content_id(path: str | os.PathLike) -> str:

@@ -22,8 +22,9 @@ import tensorflow_datasets as tfds
 from absl import logging as absl_logging
 
 from jaxlin._util.filelock import locked
-from jaxlin.data import sources
+from jaxlin.data import records, sources
 from jaxlin.data.errors import DataError
+from jaxlin.data.integrity import PreparedMismatch
 from jaxlin.data.tfds_builder import JaxlinFashionMnist
 
 T = TypeVar("T")
@@ -61,6 +62,19 @@ def _usable(data_dir: Path) -> Path:
     return data_dir
 
 
+def _not_a_source_folder(data_dir: Path) -> None:
+    # tfds would write its lock, downloads/ and a prepared copy (39 MB) beside the raw files, and
+    # look for them in <data_dir>/downloads/manual, not finding them. Refused rather than taken as
+    # source_dir: then the prepared copy would go to a folder the caller did not name.
+    if data_dir.is_dir() and sources.files_in(data_dir) is not None:
+        raise DataError(
+            f"{data_dir} holds the four Fashion-MNIST source files, but data_dir (--tfds-dir) is the "
+            "folder where tfds writes its prepared copy, and jaxlin never writes beside the source "
+            "files: pass this folder as source_dir= (--data-dir, or $JAXLIN_DATA) instead, and "
+            "leave data_dir to its default or name another folder."
+        )
+
+
 def prepared_folder(data_dir: Path, config_name: str) -> Path:
     """Where tfds keeps the prepared copy of one set of source files."""
     return data_dir / JaxlinFashionMnist.name / config_name / str(JaxlinFashionMnist.VERSION)
@@ -76,7 +90,7 @@ def _prepared(files, name: str, data_dir: Path) -> JaxlinFashionMnist:
         try:
             with _quiet():
                 builder = JaxlinFashionMnist(
-                    source_files=files, data_dir=data_dir, config=config, file_format="array_record"
+                    source_files=files, data_dir=data_dir, config=config, file_format=records.file_format()
                 )
                 prepared = builder.is_prepared()
         except Exception as err:  # noqa: BLE001 - e.g. a garbage dataset_info.json
@@ -116,14 +130,16 @@ def read_prepared(source_dir, data_dir: Path, read: Callable[[JaxlinFashionMnist
     """read(builder) for the source files found from `source_dir`, prepared in `data_dir` first if
     need be. A prepared copy that cannot be opened or read (truncated, zeroed or deleted files) is
     prepared again from the source files, once; a failure to prepare is not retried."""
+    _not_a_source_folder(data_dir)
     data_dir = _usable(data_dir)
     files = sources.find_local_files(source_dir, data_dir / "downloads" / "manual")
     name = sources.source_id(files)
     folder = prepared_folder(data_dir, name)
     try:
         return _read_once(files, name, data_dir, read)
-    except _Damaged:
-        print(f"jaxlin: the prepared copy in {folder} is damaged; preparing it again", file=sys.stderr)
+    except _Damaged as damage:
+        why = f" ({damage.__cause__})" if isinstance(damage.__cause__, PreparedMismatch) else ""
+        print(f"jaxlin: the prepared copy in {folder} is damaged{why}; preparing it again", file=sys.stderr)
         shutil.rmtree(folder, ignore_errors=True)
     try:
         return _read_once(files, name, data_dir, read)

@@ -2,9 +2,10 @@
 
 tfds's own `fashion_mnist` builder extracts with `tf.io.gfile`, so it cannot prepare without
 TensorFlow. This one parses the IDX files with numpy (`jaxlin.data.idx`, which checks them) and
-writes `array_record`, in the original order (`disable_shuffling=True`). Each configuration is
-one set of source files: "official" for the real data (local or downloaded), "custom-<hash>"
-for anything else, so a small test set and the real one are never mixed up in one data_dir.
+writes `array_record` (`parquet` where array_record is missing: `jaxlin.data.records`), in the
+original order (`disable_shuffling=True`). Each configuration is one set of source files:
+"official" for the real data (local or downloaded), "custom-<hash>" for anything else, so a small
+test set and the real one are never mixed up in one data_dir.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from jaxlin.data.errors import DataError
-from jaxlin.data.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
-from jaxlin.data.sources import BASE_URL, FILE_NAMES, SPLIT_PREFIX
+from jaxlin.data.idx import IMAGES_MAGIC, LABELS_MAGIC, content_id, read_idx
+from jaxlin.data.sources import BASE_URL, FILE_NAMES, OFFICIAL_IDS, SPLIT_PREFIX
 
 NUM_CLASSES = 10
 
@@ -47,6 +48,12 @@ class JaxlinFashionMnist(tfds.core.GeneratorBasedBuilder):
             disable_shuffling=True,
             homepage="https://github.com/zalandoresearch/fashion-mnist",
         )
+
+    def source_ids(self) -> dict[str, str]:
+        """The `content_id` of each of the four source files, by name: what a split read back must match."""
+        if self.builder_config.name == "official":
+            return dict(OFFICIAL_IDS)  # also when the files are gone (downloaded once, or deleted)
+        return {name: content_id(path) for name, path in (self._source_files or {}).items()}
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
         files = self._source_files

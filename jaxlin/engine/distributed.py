@@ -20,6 +20,7 @@ import time
 from collections.abc import Mapping
 
 import jax
+import numpy as np
 
 ENV = {"coordinator": "JAXLIN_COORDINATOR", "num_processes": "JAXLIN_NUM_PROCESSES", "process_id": "JAXLIN_PROCESS_ID"}
 OPTIONS = {"coordinator": "--coordinator", "num_processes": "--num-processes", "process_id": "--process-id"}
@@ -42,19 +43,24 @@ class Cluster:
 
 
 def _integer(name: str, value) -> int:
-    try:
+    """A whole number from the command line (text), the environment (text) or the API (an int)."""
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{OPTIONS[name]} ({ENV[name]}) must be a whole number, got {value!r}.") from None
+    raise ValueError(f"{OPTIONS[name]} ({ENV[name]}) must be a whole number, got {value!r}.")
 
 
 def cluster_settings(
     coordinator=None, num_processes=None, process_id=None, environ: Mapping[str, str] = os.environ
 ) -> dict:
-    """The cluster settings as given, each falling back on its JAXLIN_* variable (an empty one is
-    unset); unparsed: `cluster_from` checks them."""
+    """The cluster settings as given, each falling back on its JAXLIN_* variable (an empty or blank
+    one is unset, as an unset one); unparsed: `cluster_from` checks them."""
     given = {"coordinator": coordinator, "num_processes": num_processes, "process_id": process_id}
-    return {k: v if v is not None else (environ.get(ENV[k]) or None) for k, v in given.items()}
+    return {k: v if v is not None else ((environ.get(ENV[k]) or "").strip() or None) for k, v in given.items()}
 
 
 def cluster_from(coordinator=None, num_processes=None, process_id=None) -> Cluster | None:
@@ -70,15 +76,18 @@ def cluster_from(coordinator=None, num_processes=None, process_id=None) -> Clust
             f"and this process's id; missing: {', '.join(missing)}."
         )
     host, _, port = str(values["coordinator"]).rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise ValueError(
-            f"{OPTIONS['coordinator']} must be HOST:PORT with a port from 1 to 65535 "
+            f"{OPTIONS['coordinator']} ({ENV['coordinator']}) must be HOST:PORT with a port from 1 to 65535 "
             f"(e.g. 127.0.0.1:12355), got {values['coordinator']!r}."
         )
     count, rank = _integer("num_processes", values["num_processes"]), _integer("process_id", values["process_id"])
-    if count < 1 or not 0 <= rank < count:
+    if count < 1:
+        raise ValueError(f"{OPTIONS['num_processes']} ({ENV['num_processes']}) must be at least 1, got {count}.")
+    if not 0 <= rank < count:
         raise ValueError(
-            f"the process id must be from 0 to the number of processes - 1 ({count} processes), got {rank}."
+            f"{OPTIONS['process_id']} ({ENV['process_id']}) must be from 0 to the number of processes - 1 "
+            f"({count - 1}, with {OPTIONS['num_processes']} {count}), got {rank}."
         )
     return Cluster(str(values["coordinator"]), count, rank)
 

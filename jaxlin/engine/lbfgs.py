@@ -1,28 +1,22 @@
-"""Full-batch problems solved to convergence: L-BFGS in one compiled loop (weight decay, D2L 3.7).
+"""Full-batch problems solved to convergence: L-BFGS, the loop compiled (weight decay, D2L 4.5).
 
 D2L's runs stop after a fixed number of epochs; practitioners compare with a solver run to
-convergence, e.g. scikit-learn's `LogisticRegression(solver="lbfgs")`. `regularized_objective`
-builds mean loss over the whole training data + λ · ½‖w‖², and `solve_lbfgs` minimises it with
-optax's L-BFGS and zoom line search, the whole loop one `lax.while_loop` in one compiled call.
-
-λ and scikit-learn's C: sklearn minimises ½‖w‖² + C · Σᵢ lossᵢ over n examples; divided by C · n
-that is mean loss + (1 / (C · n)) · ½‖w‖², the same problem when C = 1 / (n · λ) (λ = 1e-4 on
-Fashion-MNIST's 60,000 training images: C = 1/6). sklearn does not penalise the intercept either.
+convergence, e.g. scikit-learn's `LogisticRegression(solver="lbfgs")`. `solve_lbfgs` minimises an
+objective such as `jaxlin.engine.objective.regularized_objective`'s (mean loss + λ · ½‖w‖²) with
+optax's L-BFGS and zoom line search: a `lax.while_loop` in one compiled program, run in chunks of
+iterations (`solve_chunks`) so that the caller can show progress and stop between them.
 """
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 from jax.tree_util import Partial
-
-from jaxlin.ops.regularization import weights_only
 
 
 class Solution(NamedTuple):
@@ -40,6 +34,32 @@ class Solution(NamedTuple):
     compile_seconds: float
 
 
+class SolveProgress(NamedTuple):
+    """Where a solve stands after a chunk of iterations (what `solve_chunks` yields): the params
+    and optax L-BFGS state reached (on the device), the iterations run so far of at most
+    `max_iter`, the objective and gradient norm there (host floats), whether grad_norm <= tol,
+    whether the solve has stopped (the last chunk), and the seconds since the call began, of
+    which compile_seconds traced and compiled."""
+
+    params: Any
+    state: Any
+    iterations: int
+    max_iter: int
+    objective: float
+    grad_norm: float
+    converged: bool
+    done: bool
+    seconds: float
+    compile_seconds: float
+
+    def solution(self) -> Solution:
+        """The `Solution` at this point (the solve's result when `done`)."""
+        return Solution(
+            self.params, self.objective, self.grad_norm, self.iterations, self.converged, self.seconds,
+            self.compile_seconds,
+        )  # fmt: skip
+
+
 def _l2_norm(tree) -> jax.Array:
     """The global L2 norm of a pytree (optax.tree_utils.tree_l2_norm, without its deprecation)."""
     return jnp.sqrt(sum(jnp.vdot(x, x).real for x in jax.tree.leaves(tree)))
@@ -51,16 +71,26 @@ def _max_norm(tree) -> jax.Array:
 
 
 NORMS = {"l2": _l2_norm, "max": _max_norm}
+CHUNK_SECONDS = 0.25  # a chunk's target length: progress and Ctrl-C are seen this often
 
 
-def _lbfgs_loop(objective, params, tol, max_iter, memory, norm):
+def _start(objective, params, memory):
+    """The loop's first carry: (params, L-BFGS state, value, grad, iterations 0, not stuck)."""
+    state = optax.lbfgs(memory_size=memory).init(params)
+    value, grad = optax.value_and_grad_from_state(objective)(params, state=state)
+    return params, state, value, grad, jnp.int32(0), jnp.bool_(False)
+
+
+def _chunk(objective, carry, tol, max_iter, stop_at, memory, norm):
+    """Run the L-BFGS loop from `carry` until iteration `stop_at` (or tol, max_iter, a stuck step):
+    the new carry, and (iterations, objective, gradient norm, converged, stopped) to report."""
     _norm = NORMS[norm]
     solver = optax.lbfgs(memory_size=memory)
     value_and_grad = optax.value_and_grad_from_state(objective)
 
-    def keep_going(carry):
+    def keep_going(carry, until):
         *_, grad, k, stuck = carry
-        return (k < max_iter) & (_norm(grad) > tol) & ~stuck
+        return (k < until) & (_norm(grad) > tol) & ~stuck
 
     def step(carry):
         params, state, value, grad, k, _ = carry
@@ -77,15 +107,62 @@ def _lbfgs_loop(objective, params, tol, max_iter, memory, norm):
         )
         return (*kept, k + 1, stuck)
 
-    state = solver.init(params)
-    value, grad = value_and_grad(params, state=state)
-    params, _, value, grad, k, _ = jax.lax.while_loop(
-        keep_going, step, (params, state, value, grad, jnp.int32(0), jnp.bool_(False))
-    )
-    return params, value, _norm(grad), k
+    carry = jax.lax.while_loop(lambda c: keep_going(c, jnp.minimum(stop_at, max_iter)), step, carry)
+    grad_norm = _norm(carry[3])
+    return carry, (carry[4], carry[2], grad_norm, grad_norm <= tol, ~keep_going(carry, max_iter))
 
 
-_compiled_loop = jax.jit(_lbfgs_loop, static_argnames=("memory", "norm"))
+_compiled_start = jax.jit(_start, static_argnames=("memory",))
+_compiled_chunk = jax.jit(_chunk, static_argnames=("memory", "norm"))
+
+
+def _next_size(size: int, iterations: int, seconds: float, target: float | None) -> int:
+    """How many iterations the next chunk runs: about `target` seconds at the pace just seen,
+    at most 4x the last chunk (one quick chunk is no sure pace); all that are left when no target."""
+    if target is None:
+        return 2**31 - 1
+    pace = seconds / max(iterations, 1)
+    return max(1, min(4 * size, int(target / pace) if pace > 0 else 4 * size))
+
+
+def solve_chunks(
+    objective: Callable[[Any], jax.Array],
+    params: Any,
+    *,
+    tol: float = 1e-4,
+    max_iter: int = 500,
+    memory: int = 10,
+    norm: str = "l2",
+    chunk_seconds: float | None = CHUNK_SECONDS,
+) -> Iterator[SolveProgress]:
+    """`solve_lbfgs`'s loop cut into compiled chunks of iterations, yielding a `SolveProgress`
+    after each, the last one `done`: the caller's loop shows progress or stops between chunks
+    (the solve goes on only when asked for the next). The iterates are those of one call: a chunk
+    is the same `lax.while_loop`, only stopped sooner and resumed from its carry.
+
+    The first chunk runs one iteration; each next one about `chunk_seconds` at the pace seen (at
+    most 4x the last), so a chunk lasts about that long whatever the problem; 0 runs one
+    iteration a chunk, None all of them in one. The arguments are `solve_lbfgs`'s.
+    """
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {sorted(NORMS)}, got {norm!r}.")
+    objective = objective if isinstance(objective, Partial) else Partial(objective)
+    clock = time.perf_counter()
+    start = _compiled_start.lower(objective, params, memory=memory).compile()
+    carry = start(objective, params)
+    chunk = _compiled_chunk.lower(objective, carry, tol, max_iter, 0, memory=memory, norm=norm).compile()
+    compile_seconds = time.perf_counter() - clock
+    size, done, k = 1, False, 0
+    while not done:
+        began = time.perf_counter()
+        carry, figures = chunk(objective, carry, tol, max_iter, min(k + size, max_iter))
+        iterations, value, grad_norm, converged, done = jax.device_get(figures)  # the one wait a chunk
+        now = time.perf_counter()
+        yield SolveProgress(
+            carry[0], carry[1], int(iterations), max_iter, float(value), float(grad_norm), bool(converged), bool(done),
+            now - clock, compile_seconds,
+        )  # fmt: skip
+        size, k = _next_size(size, int(iterations) - k, now - began, chunk_seconds), int(iterations)
 
 
 def solve_lbfgs(
@@ -96,9 +173,12 @@ def solve_lbfgs(
     max_iter: int = 500,
     memory: int = 10,
     norm: str = "l2",
+    chunk_seconds: float | None = CHUNK_SECONDS,
+    on_chunk: Callable[[SolveProgress], Any] | None = None,
 ) -> Solution:
-    """Minimise a smooth full-batch objective with `optax.lbfgs` and its zoom line search, in one
-    `lax.while_loop` inside one jit. Stops when the gradient's `norm` is <= `tol`, after
+    """Minimise a smooth full-batch objective with `optax.lbfgs` and its zoom line search, a
+    `lax.while_loop` inside one jit, run in chunks of about `chunk_seconds` (`solve_chunks`; the
+    same iterates as one call). Stops when the gradient's `norm` is <= `tol`, after
     `max_iter` iterations, or when a step raised the objective beyond rounding or made it
     non-finite (then at the step before, `converged` False).
 
@@ -118,59 +198,12 @@ def solve_lbfgs(
       norm: what `tol` bounds: "l2" the gradient's global L2 norm, "max" its largest absolute
         component (the stopping rule of scipy's L-BFGS-B and so of scikit-learn's lbfgs `tol`; on
         Fashion-MNIST's 7,850 parameters it is met ~2x sooner, at an objective ~1e-3 relative above).
+      chunk_seconds: the length of a chunk (see `solve_chunks`); None for one compiled call.
+      on_chunk: called with each chunk's `SolveProgress` (to show progress, or raise to stop).
     """
-    if norm not in NORMS:
-        raise ValueError(f"norm must be one of {sorted(NORMS)}, got {norm!r}.")
-    objective = objective if isinstance(objective, Partial) else Partial(objective)
-    clock = time.perf_counter()
-    compiled = _compiled_loop.lower(objective, params, tol, max_iter, memory=memory, norm=norm).compile()
-    compile_seconds = time.perf_counter() - clock
-    params, value, grad_norm, k = jax.block_until_ready(compiled(objective, params, tol, max_iter))
-    return Solution(
-        params,
-        float(value),
-        float(grad_norm),
-        int(k),
-        bool(grad_norm <= tol),
-        time.perf_counter() - clock,
-        compile_seconds,
-    )
-
-
-def _regularized(loss_fn, mask, data, weight_decay, params):
-    loss = loss_fn(params, data)
-    loss = loss[0] if isinstance(loss, tuple) else loss
-    selected = mask(params) if callable(mask) else mask
-    squares = jax.tree.map(lambda p, keep: jnp.vdot(p, p) if keep else jnp.zeros((), p.dtype), params, selected)
-    return loss + weight_decay * 0.5 * sum(jax.tree.leaves(squares))
-
-
-def regularized_objective(
-    loss_fn: Callable, data: Any, weight_decay: float, mask: Any | Callable[[Any], Any] | None = None
-) -> Partial:
-    """objective(params) -> f32[] = loss_fn(params, data) + weight_decay · ½ Σ ‖leaf‖² over the
-    leaves `mask` selects, as a `jax.tree_util.Partial` (the data and λ are its arrays).
-
-    Args:
-      loss_fn: (params, batch) -> the batch's mean loss f32[], or (mean loss, aux) as the models'
-        `LOSSES` return it (e.g. `get_model("softmax").LOSSES["concise"]`).
-      data: the whole training data as the loss takes it, e.g. (images f32[n, 784] in [0, 1],
-        labels i32[n]); or a `Dataset`, whose train split is prepared here once (u8 images become
-        f32, 4 bytes a pixel).
-      weight_decay: λ >= 0, sklearn's C = 1 / (n · λ) (see the module's doc).
-      mask: the penalised leaves: a pytree of bools shaped like params, or params -> one. Default
-        `jaxlin.ops.regularization.weights_only`: every leaf named "w", so biases are not penalised (as in D2L).
-    """
-    if weight_decay < 0:
-        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}.")
-    if hasattr(data, "prepared"):  # a jaxlin.data.Dataset (the engine does not import the data layer)
-        data = data.prepared(data.train)
-    mask = weights_only if mask is None else mask
-    objective = _objective(loss_fn, mask) if callable(mask) else functools.partial(_regularized, loss_fn, mask)
-    return Partial(objective, data, jnp.float32(weight_decay))
-
-
-@functools.lru_cache(maxsize=64)
-def _objective(loss_fn: Callable, mask: Callable) -> Callable:
-    """One function object per (loss, mask), so that a new λ or new data reuse the compiled loop."""
-    return functools.partial(_regularized, loss_fn, mask)
+    for progress in solve_chunks(
+        objective, params, tol=tol, max_iter=max_iter, memory=memory, norm=norm, chunk_seconds=chunk_seconds
+    ):
+        if on_chunk is not None:
+            on_chunk(progress)
+    return progress.solution()

@@ -16,6 +16,7 @@ from jaxlin.engine import parallel
 from jaxlin.engine.early_stopping import Best, keep_best
 from jaxlin.engine.epoch import jit_epoch
 from jaxlin.engine.train_state import EvalFn, FitResult, History, LossFn, TrainingDiverged, TrainState, init_state
+from jaxlin.ops.example_weights import check_weights
 
 
 def train_epochs(
@@ -109,7 +110,8 @@ def fit(
       params: the initial parameter pytree.
       loss_fn: loss_fn(params, batch) -> mean loss (or (loss, aux) with ``has_aux=True``).
       optimizer: any optax GradientTransformation (e.g. `jaxlin.sgd(0.03)` or `optax.adam(1e-3)`).
-      data: pytree of arrays sharing a leading example axis, e.g. (X f32[n, d], y f32[n]).
+      data: pytree of arrays sharing a leading example axis, e.g. (X f32[n, d], y f32[n]); a
+        3-tuple (X, y, weights f32[n]) carries per-example weights, checked (`check_weights`).
       key: PRNG key; epoch e shuffles with `epoch_key(key, e)`.
       eval_fn, eval_data: optional end-of-epoch evaluation, e.g. test accuracy.
       prepare: optional data step applied to each gathered batch inside the compiled epoch.
@@ -127,7 +129,9 @@ def fit(
     Raises:
       TrainingDiverged: the training loss became NaN or infinite; the message names the epoch.
     """
-    checks.num_examples(data)
+    n = checks.num_examples(data)
+    if isinstance(data, tuple) and len(data) == 3:  # (inputs, targets, weights): the models' weighted batch
+        check_weights(data[2], n, "data[2] (the example weights)")
     checks.finite("data", data)
     state = init_state(params, optimizer, key)
     if mesh is not None:

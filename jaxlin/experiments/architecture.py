@@ -38,8 +38,8 @@ def hidden_networks(value) -> tuple[tuple[int, ...], ...]:
 
 
 def _rate(value) -> float:
-    rate = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-    if rate is None or not 0 <= rate < 1:
+    rate = checks.float32_number("a dropout rate", value, zero=True)  # the one rule of float settings
+    if not rate < 1:
         raise ValueError(f"a dropout rate must be a number from 0 up to (not including) 1, got {value!r}.")
     return rate
 

@@ -21,22 +21,16 @@ def as_tuple(name: str, value, check) -> tuple:
     return tuple(check(v) for v in values)
 
 
-def seed(value) -> int:
+def seed(value, name: str = "seed") -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"seed must be an integer, got {value!r}.")
+        raise ValueError(f"{name} must be an integer, got {value!r}.")
     if not 0 <= value < 2**32:  # jax.random.key keeps 32 bits: 2**32 would be seed 0 again
-        raise ValueError(f"seed must be from 0 to {2**32 - 1}, got {value}.")
+        raise ValueError(f"{name} must be from 0 to {2**32 - 1}, got {value}.")
     return int(value)
 
 
 def weight_decay(value) -> float:
-    try:
-        as_float = float(value) if not isinstance(value, (bool, str)) else None
-    except (TypeError, ValueError):
-        as_float = None
-    if as_float is None or not np.isfinite(as_float) or as_float < 0:
-        raise ValueError(f"weight decay must be a number ≥ 0 (e.g. 0, 0.1 or 3), got {value!r}.")
-    return as_float
+    return checks.float32_number("weight_decay", value, zero=True)
 
 
 def distinct(name: str, values: tuple) -> tuple:
@@ -86,13 +80,13 @@ def check_solver(options: dict, hint: str = "") -> None:
 def check_generalization(config):
     """The config with its generalization options checked and converted (a float, ints)."""
     if config.validation is not None:
-        fraction = checks.positive_float("validation", config.validation)
-        if not fraction < 1:
+        held_out = checks.positive_float("validation", config.validation)
+        if not held_out < 1:
             raise ValueError(
                 f"validation is the fraction of training examples held out, between 0 and 1 "
                 f"(e.g. 0.1); got {config.validation}."
             )
-        config = dataclasses.replace(config, validation=fraction)
+        config = dataclasses.replace(config, validation=held_out)
     if config.early_stopping is not None:
         patience = checks.positive_int("early_stopping (the patience, in epochs)", config.early_stopping)
         config = dataclasses.replace(config, early_stopping=patience)
@@ -119,6 +113,7 @@ def check_generalization(config):
 
 
 SHIFTS = ("covariate", "label")
+MIN_CLIP, MAX_CLIP = 1.0, 1e6  # the importance weights' cap, β ≤ beta_clip
 
 
 def check_shift(config):
@@ -161,9 +156,21 @@ def check_shift(config):
                 f"shift_strength must be at most {MAX_STRENGTH:g}: beyond it the selection probabilities "
                 f"round to 0, source and target stop overlapping and importance weights do not exist."
             )
-        clip = checks.positive_float("beta_clip", DEFAULT_CLIP if config.beta_clip is None else config.beta_clip)
+        clip = beta_clip(DEFAULT_CLIP if config.beta_clip is None else config.beta_clip)
         config = dataclasses.replace(config, shift_strength=strength, beta_clip=clip)
     return config
+
+
+def beta_clip(value) -> float:
+    """The importance weights' cap, from MIN_CLIP to MAX_CLIP (within float32's range, too)."""
+    as_float = float(value) if isinstance(value, (int, float, np.number)) and not isinstance(value, bool) else None
+    if as_float is not None and 0 < as_float < np.inf and not MIN_CLIP <= as_float <= MAX_CLIP:
+        raise ValueError(
+            f"beta_clip must be from {MIN_CLIP:g} to {MAX_CLIP:g}, got {value!r}: it caps the importance "
+            "weights β; a cap below 1 would flatten even β = 1 (an example as likely in the target as in the "
+            "source), and above the most one example would outweigh the whole training set."
+        )
+    return checks.positive_float("beta_clip", value)
 
 
 def check_cluster(config):

@@ -9,6 +9,7 @@ see: they use the target's images only).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -19,7 +20,8 @@ from jaxlin.data.dataset import Dataset
 from jaxlin.data.device import prepare_images
 from jaxlin.data.holdout import hold_out
 from jaxlin.data.shift import ShiftedData
-from jaxlin.engine.lbfgs import regularized_objective, solve_lbfgs
+from jaxlin.engine.lbfgs import SolveProgress, solve_lbfgs
+from jaxlin.engine.objective import regularized_objective
 from jaxlin.experiments.config import Config
 from jaxlin.experiments.single import train_model
 from jaxlin.experiments.solving import solve_model
@@ -38,6 +40,7 @@ from jaxlin.ops.shift_correction import (
 
 DOMAIN_WEIGHT_DECAY = 1e-3  # keeps the domain classifier's log-odds, and so the weights, moderate
 DOMAIN_KEY, HOLDOUT_KEY = 1, 2  # folded into key(data_seed), which the shift's construction uses whole
+OnChunk = Callable[[SolveProgress], Any] | None  # sees each L-BFGS solve's progress between chunks
 
 
 class ShiftResult(NamedTuple):
@@ -54,12 +57,12 @@ def one_model(config: Config) -> Config:
     return dataclasses.replace(config, shift=None, shift_strength=None, beta_clip=None)
 
 
-def _train(config: Config, data: Dataset, log) -> tuple[Any, dict[str, Any]]:
+def _train(config: Config, data: Dataset, log, on_chunk: OnChunk = None) -> tuple[Any, dict[str, Any]]:
     """The config's model on `data`: solved to convergence (lbfgs; its iterations and whether it
-    converged are kept), or trained for its epochs."""
+    converged are kept; `on_chunk` sees its progress), or trained for its epochs."""
     solver, config = {}, one_model(config)
     if config.solves:
-        solution = solve_model(config, data)
+        solution = solve_model(config, data, on_chunk)
         params, solver = solution.params, {"iterations": solution.iterations, "converged": solution.converged}
         if not solution.converged:
             log(
@@ -72,7 +75,7 @@ def _train(config: Config, data: Dataset, log) -> tuple[Any, dict[str, Any]]:
     return params, {"accuracy": float(figures["test_accuracy"]), "loss": float(figures["test_loss"]), **solver}
 
 
-def _three_runs(config: Config, shifted: ShiftedData, weights, log, uncorrected=None) -> tuple[dict, dict]:
+def _three_runs(config: Config, shifted: ShiftedData, weights, log, on_chunk: OnChunk, uncorrected=None):
     """Uncorrected (unless given as its (params, scores)), corrected (weighted) and oracle:
     ({"target_accuracy": {run: ...}, "target_loss": {...}}, {run: params})."""
     runs, params = {}, {}
@@ -82,7 +85,7 @@ def _three_runs(config: Config, shifted: ShiftedData, weights, log, uncorrected=
         ("oracle", shifted.target),
     ):
         done = uncorrected if name == "uncorrected" else None
-        params[name], runs[name] = done or _train(config, data, log)
+        params[name], runs[name] = done or _train(config, data, log, on_chunk)
         log(f"  {name:<11} target test accuracy {runs[name]['accuracy']:.4f}")
     by_figure = {f"target_{k}": {name: run[k] for name, run in runs.items()} for k in ("accuracy", "loss")}
     if config.solves:
@@ -103,10 +106,11 @@ def shift_sizes(shifted: ShiftedData) -> dict[str, int]:
     }
 
 
-def domain_classifier(source_images, target_images, key, *, holdout: float = 0.2):
+def domain_classifier(source_images, target_images, key, *, holdout: float = 0.2, on_chunk: OnChunk = None):
     """Logistic regression telling source images (0) from target images (1), L2-regularised and
-    solved to convergence on all but a held-out `holdout` of each (drawn from `key`); returns (params, accuracy on the
-    held-out images, n_source / n_target in its training data)."""
+    solved to convergence on all but a held-out `holdout` of each (drawn from `key`; `on_chunk` sees
+    the solve's progress); returns (params, accuracy on the held-out images, n_source / n_target in
+    its training data)."""
     logistic = get_model("logistic")
     images = jnp.concatenate([source_images, target_images])
     labels = jnp.concatenate([jnp.zeros(len(source_images), jnp.int32), jnp.ones(len(target_images), jnp.int32)])
@@ -115,20 +119,24 @@ def domain_classifier(source_images, target_images, key, *, holdout: float = 0.2
     )
     objective = regularized_objective(logistic.LOSSES["concise"], data, DOMAIN_WEIGHT_DECAY)
     start = jax.tree.map(jnp.zeros_like, logistic.init(key))  # a convex problem: start at 0, as sklearn does
-    params = solve_lbfgs(objective, start, tol=1e-4, max_iter=500).params
+    params = solve_lbfgs(objective, start, tol=1e-4, max_iter=500, on_chunk=on_chunk).params
     accuracy = float(jax.jit(logistic.evaluate)(params, data)["valid_accuracy"])
     counts = np.bincount(np.asarray(data.train[1]), minlength=2)
     return params, accuracy, counts[0] / counts[1]
 
 
 def correct_covariate_shift(
-    config: Config, shifted: ShiftedData, *, clip: float = DEFAULT_CLIP, log=print
+    config: Config, shifted: ShiftedData, *, clip: float = DEFAULT_CLIP, log=print, on_chunk: OnChunk = None
 ) -> ShiftResult:
     """The book's four steps: label source 0 and target 1, fit logistic regression h, weight each
-    source example by β = min(exp h(x) · n_s/n_t, clip), train on the weighted risk."""
+    source example by β = min(exp h(x) · n_s/n_t, clip), train on the weighted risk. `on_chunk`
+    sees every L-BFGS solve's progress (`jaxlin.engine.SolveProgress`), between chunks."""
     source_images = shifted.source.train[0]
     params, detector_accuracy, odds = domain_classifier(
-        source_images, shifted.target.train[0], jax.random.fold_in(jax.random.key(config.data_seed), DOMAIN_KEY)
+        source_images,
+        shifted.target.train[0],
+        jax.random.fold_in(jax.random.key(config.data_seed), DOMAIN_KEY),
+        on_chunk=on_chunk,
     )
     logit = get_model("logistic").logit
     h = logit(params, shifted.source.prepared((source_images,))[0])
@@ -137,7 +145,7 @@ def correct_covariate_shift(
         f"domain classifier: held-out accuracy {detector_accuracy:.4f}; β from {float(beta.min()):.3g} to "
         f"{float(beta.max()):.3g}, {float((beta >= clip).mean()):.1%} clipped at {clip:g}"
     )
-    by_figure, params = _three_runs(config, shifted, beta, log)
+    by_figure, params = _three_runs(config, shifted, beta, log, on_chunk)
     figures = {
         "kind": "covariate",
         "description": shifted.description,
@@ -157,14 +165,17 @@ def correct_covariate_shift(
     return ShiftResult(figures, {"beta": np.asarray(beta)}, params["corrected"])
 
 
-def correct_label_shift(config: Config, shifted: ShiftedData, *, validation: float = 0.1, log=print) -> ShiftResult:
+def correct_label_shift(
+    config: Config, shifted: ShiftedData, *, validation: float = 0.1, log=print, on_chunk: OnChunk = None
+) -> ShiftResult:
     """Estimate q from the source model's confusion matrix on a held-out source split and its mean
     prediction on the target's images (C q = μ), then retrain weighted by q̂(y)/p(y); also the
-    decision rule adjusted instead (argmax of logits + log q̂/p, no retraining)."""
+    decision rule adjusted instead (argmax of logits + log q̂/p, no retraining). `on_chunk` as for
+    `correct_covariate_shift`."""
     softmax = get_model("softmax")
     source = hold_out(shifted.source, jax.random.fold_in(jax.random.key(config.data_seed), HOLDOUT_KEY), validation)
     num_classes = len(source.label_names or ())
-    uncorrected = _train(config, source, log)
+    uncorrected = _train(config, source, log, on_chunk)
     predict = jax.jit(lambda images: softmax.predict(uncorrected[0], source.prepared((images,))[0]))
     confusion = confusion_matrix(predict(source.valid[0]), source.valid[1], num_classes)
     mu = label_distribution(predict(shifted.target.train[0]), num_classes)
@@ -173,7 +184,8 @@ def correct_label_shift(config: Config, shifted: ShiftedData, *, validation: flo
     error, naive_error = float(jnp.abs(q_hat - q_true).sum()), float(jnp.abs(mu - q_true).sum())
     log(f"label distribution estimated: ‖q̂ − q‖₁ = {error:.4f} (the raw prediction mean: {naive_error:.4f})")
     weighted = dataclasses.replace(shifted, source=source)
-    by_figure, params = _three_runs(config, weighted, label_shift_weights(source.train[1], q_hat, p), log, uncorrected)
+    weights = label_shift_weights(source.train[1], q_hat, p)
+    by_figure, params = _three_runs(config, weighted, weights, log, on_chunk, uncorrected)
     test_images, test_labels = shifted.source.test[:2]
     logits = softmax.logits(params["uncorrected"], shifted.source.prepared((test_images,))[0])
     adjusted = float(((logits + jnp.log(class_ratio(q_hat, p))).argmax(-1) == test_labels).mean())

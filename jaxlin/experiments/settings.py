@@ -93,7 +93,7 @@ def make_config(model: str = "softmax", **options) -> Config:
                 f"of {devices} (e.g. {uneven[0] - uneven[0] % devices or devices}), or fewer devices."
             )
         config = dataclasses.replace(config, devices=devices)
-    config = dataclasses.replace(config, data_seed=config_checks.seed(config.data_seed))
+    config = dataclasses.replace(config, data_seed=config_checks.seed(config.data_seed, "data_seed"))
     config = config_checks.check_cluster(config)
     config = config_checks.check_shift(config_checks.check_generalization(config))
     config = check_architecture(config, module)

@@ -36,7 +36,7 @@ def weighted_mean(values: jax.Array, weights: jax.Array | None = None) -> jax.Ar
 
 def check_weights(weights, num_examples: int, name: str = "weights") -> jax.Array:
     """The weights as f32[n] on the device, or ValueError: wrong shape, NaN or infinite, negative,
-    or all zero (nothing would be learned)."""
+    all zero (nothing would be learned), or a sum that overflows float32."""
     w = np.asarray(weights)
     if w.shape != (num_examples,):
         raise ValueError(f"{name} must hold one number per example, shape ({num_examples},); got shape {w.shape}.")
@@ -50,8 +50,15 @@ def check_weights(weights, num_examples: int, name: str = "weights") -> jax.Arra
         )
     if (w < 0).any():
         raise ValueError(f"{name} must be >= 0; {int((w < 0).sum())} are negative (smallest {w.min():g}).")
-    if not w.sum() > 0:
+    with np.errstate(over="ignore"):
+        total = w.sum(dtype=np.float32)
+    if not total > 0:
         raise ValueError(f"{name} are all zero: every example would be ignored.")
+    if not np.isfinite(total):  # the weighted mean divides by it, in float32
+        raise ValueError(
+            f"{name} sum to more than float32 holds (3.4e38; largest weight {w.max():g}): scale them "
+            "down, only their ratios matter."
+        )
     return jnp.asarray(w)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 ROUNDS = 8  # Luby-Rackoff needs 4 for a random-looking permutation; 8 makes small domains mix too
 
@@ -60,18 +61,39 @@ def half_bits_for(n: int) -> int:
     return max(1, ((n - 1).bit_length() + 1) // 2)
 
 
+def _length(n) -> int:
+    """n as a Python int, checked (at trace time: it is static), or a TypeError/ValueError."""
+    if isinstance(n, (int, np.integer)) and not isinstance(n, bool):
+        n = int(n)
+    elif isinstance(n, (np.ndarray, jax.Array)) and n.ndim == 0 and jnp.issubdtype(n.dtype, jnp.integer):
+        try:
+            n = int(n)
+        except jax.errors.ConcretizationTypeError:
+            raise TypeError(
+                "index_shuffle's n must be a concrete integer, not a traced value: it fixes the "
+                "permutation's length; pass it as a Python int (a static argument under jit)."
+            ) from None
+    else:
+        raise TypeError(
+            f"index_shuffle's n must be an integer (a Python int or an integer NumPy/JAX scalar), got {n!r}."
+        )
+    if not 1 <= n < 2**31:
+        raise ValueError(f"index_shuffle needs 1 <= n < 2^31, got n={n}.")
+    return n
+
+
 def index_shuffle(key: jax.Array, n: int) -> jax.Array:
     """A pseudo-random permutation of 0..n-1 drawn from `key`, without sorting: i32[n].
 
     Args:
       key: a PRNG key; each key gives its own permutation, the same one every time.
-      n: the number of elements, 1 <= n < 2^31 (static).
+      n: the number of elements, 1 <= n < 2^31: a Python int or a concrete integer NumPy/JAX scalar
+        (it fixes the output's shape, so it cannot be traced).
 
     Returns:
       order: i32[n], holding each of 0..n-1 once; order[i] is the element placed at position i.
     """
-    if not 1 <= n < 2**31:
-        raise ValueError(f"index_shuffle needs 1 <= n < 2^31, got n={n}.")
+    n = _length(n)
     round_keys = jax.random.bits(key, (ROUNDS,), jnp.uint32)
     order = _cycle_walk(round_keys, half_bits_for(n), n, jnp.arange(n, dtype=jnp.uint32))
     return order.astype(jnp.int32)

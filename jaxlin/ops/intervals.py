@@ -1,4 +1,4 @@
-"""Error bars on a test accuracy, D2L 4.6: n test examples pin the true accuracy to within ±O(1/√n).
+"""Error bars on a test accuracy (beyond D2L 4.4's test set): n test examples pin the true accuracy to within ±O(1/√n).
 
 All functions take and return plain Python numbers (they run once, on the host, after training) and
 give half-widths ε: the true accuracy lies in [p̂ − ε, p̂ + ε] with probability about `level`.
