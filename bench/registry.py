@@ -1,7 +1,7 @@
 """Every implementation and solver, by name: what the peers, mlp and solve sections run, each in its
 own process (bench.worker), and the optional package each peer needs.
 
-The implementations live in peers.py, numpy_mlp.py, torch_expert.py and jaxlin_peer.py, which
+The implementations live in peers.py, numpy_expert.py, numpy_mlp.py, torch_expert.py and jaxlin_peer.py, which
 import only bench.common; this module is the one that imports them. jaxlin's entries are imported
 when run, never here: importing JAX takes over a second, which the other workers' "total wall"
 would count.
@@ -9,6 +9,7 @@ would count.
 
 from __future__ import annotations
 
+from bench.numpy_expert import numpy_softmax_expert
 from bench.numpy_mlp import numpy_mlp
 from bench.peers import numpy_linreg, numpy_softmax, sklearn_softmax, sklearn_solve, torch_linreg, torch_softmax
 from bench.torch_expert import torch_mlp_expert, torch_softmax_expert
@@ -41,6 +42,7 @@ IMPLEMENTATIONS = {
         "jaxlin-concise": _jaxlin("softmax", "concise"),
         "jaxlin-scratch": _jaxlin("softmax", "scratch"),
         "numpy": lambda a: numpy_softmax(a.data_dir, a.epochs, a.book),
+        "numpy-expert": lambda a: numpy_softmax_expert(a.data_dir, a.epochs, a.book),
         "pytorch-d2l": lambda a: torch_softmax(a.data_dir, a.epochs, a.book),
         "pytorch-expert": lambda a: torch_softmax_expert(a.data_dir, a.epochs, a.book),
         "sklearn-logreg": lambda a: sklearn_softmax(a.data_dir, a.epochs, "logreg"),

@@ -9,6 +9,9 @@ top level re-exports the names the book's sections, the README and the notebooks
 first time a name that needs them (`load_fashion_mnist`, the plots) is used.
 """
 
+# first, before jax loads: a Ctrl-C while `python -m jaxlin.train` starts ends in one sentence
+import jaxlin._util.starting  # noqa: F401
+
 # fmt: off
 from jaxlin._util.lazy import lazy_attributes
 from jaxlin.data import (

@@ -25,7 +25,7 @@ def _refused(capsys, argv, *phrases):
     assert exited.value.code == 2
     err = capsys.readouterr().err
     message = err.strip().splitlines()[-1]
-    assert "Traceback" not in err and message.startswith("python -m jaxlin.train: error:"), err
+    assert "Traceback" not in err and message.startswith("jaxlin: error:"), err
     for phrase in phrases:
         assert phrase in message, message
 
@@ -54,7 +54,8 @@ BAD_WEIGHTS = [
     (-np.ones(20), "must be >= 0"),
     (np.zeros(20), "are all zero"),
     (np.full(20, np.nan), "NaN or infinite"),
-    (np.full(20, 3e38, np.float32), "sum to more than float32 holds"),
+    (np.full(20, 3e38, np.float32), "would overflow float32"),
+    (np.full(20, 1e18, np.float32), "would overflow float32"),
 ]
 
 
@@ -67,12 +68,19 @@ def test_fit_refuses_the_weights_that_with_weights_refuses(weights, phrase):
         jaxlin.with_weights(_linreg_data(), weights)
 
 
-def test_fit_trains_on_good_weights_and_the_sum_limit_is_float32s():
+def test_fit_trains_on_good_weights_and_the_sum_limit_is_2_to_the_64():
     assert np.isfinite(_fit(jnp.ones(20)).history["loss"][0])
-    largest = float(F32.max) / 4  # four of these sum to float32's largest number, five overflow
-    check_weights(np.full(4, largest, np.float32), 4)
-    with pytest.raises(ValueError, match="scale them down"):
-        check_weights(np.full(5, largest, np.float32), 5)
+    check_weights(np.full(4, 2.0**62, np.float32), 4)  # they sum to MAX_TOTAL exactly
+    with pytest.raises(ValueError, match="would overflow float32; scale them down"):
+        check_weights(np.full(5, 2.0**62, np.float32), 5)
+
+
+@pytest.mark.parametrize("weights, phrase", BAD_WEIGHTS)
+def test_train_model_refuses_bad_weights_in_its_data(weights, phrase):
+    X, y = _linreg_data()
+    data = jaxlin.Dataset(train=(X, y, jnp.asarray(weights, jnp.float32)), test=(X, y))
+    with pytest.raises(ValueError, match=phrase):
+        jaxlin.train_model(jaxlin.make_config("linreg", epochs=1, batch_size=5), data)
 
 
 # 2. One float32 rule for every float setting of make_config.
@@ -104,6 +112,17 @@ def test_every_float_setting_takes_float32s_smallest_normal_number(model, name, 
     assert np.asarray(getattr(config, name)).ravel()[0] == float(F32.tiny)
 
 
+@pytest.mark.parametrize(
+    "build", [lambda wd: jaxlin.sgd(0.1, weight_decay=wd), lambda wd: jaxlin.make_optimizer("adamw", 0.1, wd)]
+)
+def test_optimizers_take_the_same_float32_rule_for_weight_decay(build):
+    with pytest.raises(ValueError, match="weight_decay 1e\\+300 is out of float32's range"):
+        build(1e300)
+    with pytest.raises(ValueError, match="weight_decay must be a finite number ≥ 0, got -1"):
+        build(-1)
+    build(0.0)
+
+
 @pytest.mark.parametrize("name", ["weight_decay", "dropout"])
 def test_zero_stays_allowed_where_it_means_off(name):
     model = "mlp" if name == "dropout" else "linreg"
@@ -115,7 +134,18 @@ def test_weight_decay_too_large_for_float32_is_refused_at_the_command(capsys):
     _refused(capsys, ["--model", "linreg", "--weight-decay", "0.1,1e39"], "out of float32's range")
 
 
-@pytest.mark.parametrize("clip", ["1e-40", "1e-30", "0.5", "2e6"])
+@pytest.mark.parametrize(
+    "option, extra",
+    [("--lr", ["--model", "linreg"]), ("--weight-decay", ["--model", "linreg"]), ("--dropout", ["--model", "mlp"])]
+    + [("--validation", ["--model", "linreg"]), ("--tol", ["--model", "linreg", "--optimizer", "lbfgs"])]
+    + [("--shift-strength", ["--shift", "covariate"])],
+)
+@pytest.mark.parametrize("text", ["1e300", "1e-40"])
+def test_every_float_option_is_refused_outside_float32s_range(capsys, option, extra, text):
+    _refused(capsys, [*extra, option, text], f"{float(text)!r} is out of float32's range")
+
+
+@pytest.mark.parametrize("clip", ["1e300", "1e-40", "1e-30", "0.5", "2e6"])
 def test_beta_clip_must_be_from_1_to_a_million(capsys, clip):
     _refused(capsys, ["--shift", "covariate", "--beta-clip", clip], "beta_clip must be from 1 to 1e+06")
 
@@ -219,3 +249,18 @@ def test_index_shuffle_refuses_a_traced_n_and_out_of_range_ones():
     for n in (0, -3, 2**31):
         with pytest.raises(ValueError, match="1 <= n < 2"):
             index_shuffle(KEY, n)
+
+
+# 6. load_dataset: a random dataset needs a key (no default key: two draws never share data silently).
+
+
+@pytest.mark.parametrize("name", jaxlin.data.RANDOM_DATASETS)
+@pytest.mark.parametrize("key", [None, 0, jax.random.split(KEY)])
+def test_load_dataset_asks_for_a_key_when_it_draws_at_random(name, key):
+    with pytest.raises(TypeError, match=rf"^load_dataset\('{name}'\) draws its data at random and needs a PRNG key"):
+        jaxlin.load_dataset(name, key)
+
+
+@pytest.mark.parametrize("key", [KEY, jax.random.PRNGKey(0)])
+def test_load_dataset_takes_typed_and_raw_keys(key):
+    assert jaxlin.load_dataset("synthetic_linear", key).train[0].shape[0] > 0

@@ -106,7 +106,7 @@ def test_bad_options_exit_2_with_a_message(capsys, argv, message):
 def test_missing_dataset_is_one_paragraph_not_a_traceback(tmp_path, capsys):
     code, _, err = _run(capsys, "--data-dir", str(tmp_path / "empty"), "--output-dir", str(tmp_path / "o"))
     assert code == 1
-    assert err.startswith("python -m jaxlin.train: error:") and "does not hold" in err
+    assert err.startswith("jaxlin: error:") and "does not hold" in err
     assert "Traceback" not in err and err.count("\n") == 1
 
 

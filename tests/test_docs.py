@@ -1,11 +1,15 @@
 """What a reader sees: a short README whose every relative link resolves, docs/ pages whose quoted
 figures are recomputed here, and notebooks stored fully executed, with their figures."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import REAL_DATA_CANDIDATES, write_tiny_fashion_mnist
 
 import jaxlin
 
@@ -65,3 +69,19 @@ def test_stored_notebooks_are_fully_executed(path):
     assert any("image/png" in output.get("data", {}) for output in outputs)
     assert "find_spec" in code[0].source, "the first cell installs jaxlin where it is missing"
     assert path.stat().st_size < 1_000_000
+
+
+def test_the_readme_first_steps_run_and_print_what_they_say(tmp_path):
+    """The README's Python block, run as it stands on the real data (where present), prints the test
+    accuracy its comment quotes; on the small data it still runs."""
+    block = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    quoted = re.search(r"print\(.*\)  # (\d\.\d{4})", block).group(1)
+    real_source = next(
+        (Path(c) for c in REAL_DATA_CANDIDATES if c and (Path(c) / "train-images-idx3-ubyte.gz").is_file()), None
+    )
+    source = real_source or write_tiny_fashion_mnist(tmp_path / "tiny", n_train=600, n_test=100)
+    env = {**os.environ, "JAXLIN_DATA": str(source), "TFDS_DATA_DIR": str(tmp_path / "tfds")}
+    done = subprocess.run([sys.executable, "-c", block], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    if real_source is not None:
+        assert done.stdout.split() == [quoted]

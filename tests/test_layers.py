@@ -2,7 +2,8 @@
 
 The subpackages are layered `_util ; ops ; engine ; data ; models ; experiments ; plots ; cli`, and a
 module imports only from the layers listed for it in ALLOWED (its own subpackage and `_util` always);
-`jaxlin/__init__.py` and `jaxlin/train.py`, the entry point, may import everything. Lazy imports inside
+`jaxlin/__init__.py` and `jaxlin/train.py`, the entry point, may import everything;
+`jaxlin/__main__.py` (`python -m jaxlin`) only the entry point. Lazy imports inside
 functions count, and so do `importlib.import_module("jaxlin...")` and registry strings such as
 `{"softmax": "jaxlin.models.softmax_regression"}` or "jaxlin.data.synthetic:linear_dataset". Keeping
 to the rule means a layer can be read, tested and changed knowing only those below it, and it rules out
@@ -29,6 +30,7 @@ ALLOWED = {
     "cli": LAYERS,
     "": LAYERS + ("train",),  # jaxlin/__init__.py
     "train": LAYERS,
+    "__main__": ("train",),  # python -m jaxlin runs the entry point
 }
 DEFINITION = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 REGISTRY_ENTRY = re.compile(r"jaxlin(\.[A-Za-z_]\w*){2,}(:\w+)?")  # "jaxlin.<pkg>.<mod>[:<fn>]"

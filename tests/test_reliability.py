@@ -32,7 +32,7 @@ def _fails_cleanly(capsys, argv, code, *phrases):
         assert main(argv) == code
     err = capsys.readouterr().err
     message = err.strip().splitlines()[-1]  # after argparse's usage, or a progress line
-    assert "Traceback" not in err and "\n" not in message and message.startswith("python -m jaxlin.train: error:"), err
+    assert "Traceback" not in err and "\n" not in message and message.startswith("jaxlin: error:"), err
     for phrase in phrases:
         assert phrase in err, err
     return err

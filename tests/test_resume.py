@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import cli_args
 
-from jaxlin.cli import loops
+from jaxlin.cli import checkpointer, loops
 from jaxlin.engine import checkpoint
 from jaxlin.train import main
 
@@ -40,6 +40,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(tiny_source, tmp_path, mo
             raise KeyboardInterrupt
 
     monkeypatch.setattr(loops, "save_state", ctrl_c_after_epoch_2)
+    monkeypatch.setattr(checkpointer, "SECONDS_BETWEEN", 0.0)  # a checkpoint every epoch, epoch 2's among them
     assert main(cli_args(tiny_source, tmp_path, tmp_path / "cut", *opts)) == 130
     assert "--resume" in capsys.readouterr().err
     assert not (tmp_path / "cut" / "metrics.json").exists()

@@ -21,14 +21,15 @@ from pathlib import Path
 import jax
 
 from jaxlin._util.atomic import write_json
-from jaxlin.cli import report
+from jaxlin.cli import cluster, figures, program, report, signals
 from jaxlin.cli.loops import CHECKPOINT, LoopError, run_kfold, run_single, run_sweep
 from jaxlin.cli.output_folder import ClaimError, claimed, new_folder
 from jaxlin.cli.results import run_solve
 from jaxlin.cli.resume import ResumeError, check_checkpoint
 from jaxlin.cli.shift import run_shift
 from jaxlin.data.holdout import SplitError
-from jaxlin.engine.distributed import Cluster, join, leave
+from jaxlin.engine import peers
+from jaxlin.engine.distributed import Cluster, join, leave, wait_for_all
 from jaxlin.engine.parallel import BatchSplitError, data_parallel_mesh
 from jaxlin.experiments.config import Config
 from jaxlin.experiments.setup import load_data, reported_metrics
@@ -65,20 +66,41 @@ def run(config: Config) -> dict:
     if config.num_processes is None:
         return _run(config)
     assert config.coordinator is not None and config.process_id is not None  # make_config sets all three
-    cluster = Cluster(config.coordinator, config.num_processes, config.process_id)
+    me = cluster.name(config.process_id, config.num_processes)
     try:
-        join(cluster)
+        join(Cluster(config.coordinator, config.num_processes, config.process_id), stop=signals.requested)
     except RuntimeError as err:
+        peers.abandon(1)
         raise CommandError(str(err)) from None
-    try:
-        if cluster.process_id == 0:
-            return _run(config)
-        with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
-            summary = _run(dataclasses.replace(config, output_dir=scratch, plots=False))
-        print(f"process {cluster.process_id} of {cluster.num_processes}: done; process 0 wrote the results")
-        return summary
-    finally:
-        leave()
+    except KeyboardInterrupt:
+        peers.abandon(signals.ABORTED)
+        raise Interrupted(f"interrupted while {me} waited for the others to join; nothing was written.") from None
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            with peers.watching(cluster.say_a_peer_stopped(me, scratch)):
+                if config.process_id == 0:
+                    summary = _run(config)
+                else:
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        summary = _run(dataclasses.replace(config, output_dir=scratch, plots=False))
+                wait_for_all()
+        except (CommandError, KeyboardInterrupt) as err:
+            peers.tell_stopped(cluster.reason(err))  # the others end now, not at their all-reduce's timeout
+            if isinstance(err, KeyboardInterrupt | Interrupted):  # a run across processes does not resume
+                peers.abandon(signals.ABORTED)
+                raise Interrupted(f"{me} interrupted. {cluster.AGAIN}") from None
+            peers.abandon(1)
+            raise
+        except Exception as err:
+            peers.abandon(1)
+            if not peers.lost_peer(err):
+                peers.tell_stopped(cluster.reason(err))
+                raise
+            raise CommandError(cluster.lost(me)) from None
+    leave(wait=False)
+    if config.process_id:
+        print(f"{me}: done; process 0 wrote the results")
+    return summary
 
 
 def _run(config: Config) -> dict:
@@ -93,23 +115,17 @@ def _run(config: Config) -> dict:
         made = out is None
         out = out or new_folder(_default_folder(config))
         with claimed(out, resume=config.resume, made=made):
+            # what a second Ctrl-C, stopping the run at once, prints
+            signals.set_hint(lambda: interrupted_message(out, config.kind))
             return _run_in(dataclasses.replace(config, output_dir=str(out)), out, mesh, started)
     except (ClaimError, ResumeError, LoopError) as err:
         raise CommandError(str(err)) from None
-    except KeyboardInterrupt:
-        if out is not None and (out / CHECKPOINT).exists():
-            raise Interrupted(
-                f"interrupted. Continue with: python -m jaxlin.train --resume --output-dir "
-                f"{shlex.quote(str(out))} (and the same options)"
-            ) from None
-        raise Interrupted(
-            "interrupted before any checkpoint was saved (a sweep or cross-validation saves none): "
-            "nothing to resume; "
-            "start the run again."
-        ) from None
+    except KeyboardInterrupt:  # signals.check() after Ctrl-C or SIGTERM, or a Ctrl-C in a test's own process
+        raise Interrupted(interrupted_message(out, config.kind)) from None
     except OSError as err:
+        then = "then --resume" if out is not None and (out / CHECKPOINT).exists() else "then run the command again"
         hint = {
-            errno.ENOSPC: " The disk is full.",
+            errno.ENOSPC: f" The disk is full: free space, {then}.",
             errno.EROFS: " The disk is read-only.",
             errno.EACCES: " You may not write there.",
             errno.ENOTDIR: " A part of the path is a file.",
@@ -117,6 +133,19 @@ def _run(config: Config) -> dict:
         raise CommandError(
             f"Could not read or write {err.filename or 'a file'}: {err.strerror or err}.{hint.get(err.errno or 0, '')}"
         ) from None
+
+
+def interrupted_message(out: Path | None, kind: str = "single") -> str:
+    """The one sentence an interrupted run ends with: how to resume it, or why it cannot be."""
+    if out is not None and (out / CHECKPOINT).exists():
+        return f"interrupted. Continue with: {program.name()} --resume --output-dir {shlex.quote(str(out))}"
+    unsaved = {
+        "single": "before its first checkpoint was saved",
+        "solve": "(an L-BFGS solve saves no checkpoint)",
+        "shift": "(a distribution-shift run saves no checkpoint)",
+    }
+    why = unsaved.get(kind, "(a sweep or cross-validation saves no checkpoint)")
+    return f"interrupted {why}: nothing to resume; start the run again."
 
 
 def _default_folder(config: Config) -> Path:
@@ -142,28 +171,32 @@ def _run_in(config: Config, out: Path, mesh, started: float) -> dict:
             "cross-validation watch; drop --early-stopping / --kfold."
         )
     load_s = time.perf_counter() - started
-    try:
-        match config.kind:
-            case "shift":
-                summary = run_shift(config, data, out)
-            case "solve":
-                summary = run_solve(config, data, out)
-            case "kfold":
-                summary = run_kfold(config, data, out)
-            case "sweep":
-                summary = run_sweep(config, data, out)
-            case _:
-                summary = run_single(config, data, out, mesh, saved)
-    except SplitError as err:
-        raise OptionError(str(err)) from None
-    except BatchSplitError as err:  # across processes, where the Config cannot know the devices
-        raise OptionError(
-            f"{err} They are the devices of all {config.num_processes} processes; change --batch-size."
-        ) from None
-    except FloatingPointError as err:  # from jax_debug_nans
-        raise CommandError(f"--debug-nans stopped at the first NaN: {str(err).splitlines()[0]}") from None
+    signals.check()  # a Ctrl-C while the data loaded
+    with figures.drawn_last() as later:  # the figures after metrics.json: on a full disk they fail, not it
+        try:
+            match config.kind:
+                case "shift":
+                    summary = run_shift(config, data, out)
+                case "solve":
+                    summary = run_solve(config, data, out)
+                case "kfold":
+                    summary = run_kfold(config, data, out)
+                case "sweep":
+                    summary = run_sweep(config, data, out)
+                case _:
+                    summary = run_single(config, data, out, mesh, saved)
+        except SplitError as err:
+            raise OptionError(str(err)) from None
+        except BatchSplitError as err:  # across processes, where the Config cannot know the devices
+            raise OptionError(
+                f"{err} They are the devices of all {config.num_processes} processes; change --batch-size."
+            ) from None
+        except FloatingPointError as err:  # from jax_debug_nans
+            raise CommandError(f"--debug-nans stopped at the first NaN: {str(err).splitlines()[0]}") from None
     summary = {"config": config.to_json(), **summary, "load_s": load_s, "total_s": time.perf_counter() - started}
     write_json(out / "metrics.json", summary)
+    for figure in later:
+        figure()
     print(f"done in {summary['total_s']:.1f} s. Results in {out}/")
     if "runs" in summary and all(run["diverged_epoch"] for run in summary["runs"]):
         raise CommandError(f"Every model of the sweep diverged (results in {out}/). Lower the learning rates.")

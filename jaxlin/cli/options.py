@@ -1,9 +1,12 @@
-"""The command line of `python -m jaxlin.train`: argparse in, one frozen Config out."""
+"""The command line of `jaxlin` (also `python -m jaxlin`, `python -m jaxlin.train`): argparse in,
+one frozen Config out; with --config or --resume, the saved run's settings under the options given
+(`jaxlin.cli.rerun`)."""
 
 from __future__ import annotations
 
 import argparse
 
+from jaxlin.cli import program, rerun, tensorboard_log
 from jaxlin.cli.arguments import add_training_options, folder, int_option
 from jaxlin.cli.network_options import add_network_options, networks
 from jaxlin.engine.distributed import cluster_settings
@@ -32,7 +35,7 @@ def _book_settings() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m jaxlin.train",
+        prog=program.name(),
         description="Train a model of D2L chapters 3 and 4 (--model; softmax regression on Fashion-MNIST by "
         "default), or run the distribution-shift experiment (--shift). With the book's settings "
         f"unless told otherwise ({_book_settings()}).",
@@ -91,12 +94,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume",
         action="store_true",
-        help="continue the run whose checkpoint.npz is in --output-dir (saved after every epoch)",
+        help="continue the run whose checkpoint.npz is in --output-dir (saved every few seconds and when a run "
+        "stops), as it was configured: its options need not be given again (those given change it, e.g. --epochs)",
+    )
+    p.add_argument(
+        "--config",
+        type=folder,
+        metavar="RUN",
+        default=None,
+        help="rerun a run with its settings, from its folder (its metrics.json, or the checkpoint.npz of an "
+        "interrupted run) or RUN/metrics.json; the options given beside it override them; the results go "
+        "to a new folder unless --output-dir is given",
     )
     p.add_argument(
         "--debug-nans", action="store_true", help="turn on jax_debug_nans: stop at the first operation that makes a NaN"
     )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="also write TensorBoard event files to OUTPUT_DIR/tensorboard/: every epoch's metrics, the final "
+        'figures and the plots (needs tensorboardX: pip install -e ".[tensorboard]")',
+    )
     p.add_argument(
         "--no-compile-cache",
         action="store_true",
@@ -113,43 +132,74 @@ def _seeds(parser: argparse.ArgumentParser, args: argparse.Namespace):
 
 
 def parse_config(argv: list[str] | None = None) -> Config:
-    """The Config that the command line `argv` asks for; exits with code 2 and a message if it is bad."""
+    """The Config that the command line `argv` asks for; exits with code 2 and a message if it is bad.
+
+    With --config RUN, or --resume, the saved run's settings (`jaxlin.cli.rerun`), overridden by the
+    options given explicitly on the command line (not by the defaults of those left out)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.tensorboard and tensorboard_log.missing():
+        parser.error(str(tensorboard_log.missing()))
+    settings, source = _settings(parser, args), None
     try:
-        config = make_config(
-            args.model,
-            impl=args.impl,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            seed=_seeds(parser, args),
-            batch_size=args.batch_size,
-            epochs=args.epochs,
-            data_seed=args.data_seed,
-            weight_decay=args.weight_decay,
-            degree=args.degree,
-            hidden=networks(args.hidden),
-            activation=args.activation,
-            init=args.init,
-            dropout=args.dropout,
-            validation=args.validation,
-            early_stopping=args.early_stopping,
-            kfold=args.kfold,
-            tol=args.tol,
-            max_iter=args.max_iter,
-            shift=args.shift,
-            shift_strength=args.shift_strength,
-            beta_clip=args.beta_clip,
-            devices=args.devices,
-            data_dir=args.data_dir,
-            **cluster_settings(args.coordinator, args.num_processes, args.process_id),
-            tfds_dir=args.tfds_dir,
-            output_dir=args.output_dir,
-            resume=args.resume,
-            debug_nans=args.debug_nans,
-            plots=not args.no_plots,
-            compile_cache=not args.no_compile_cache,
-        )
-    except ValueError as err:
+        if args.config is not None:
+            source, saved = rerun.saved_settings(args.config)
+        elif args.resume and args.output_dir is not None:
+            source, saved = rerun.resumed_settings(args.output_dir) or (None, {})
+        if source is not None:
+            settings = rerun.merged(saved, settings, _given(argv, args), resume=args.config is None)
+    except rerun.RerunError as err:
         parser.error(str(err))
-    return config
+    try:
+        return make_config(**settings)
+    except (ValueError, TypeError) as err:
+        if isinstance(err, TypeError) and source is None:  # only a saved setting may be of the wrong kind
+            raise
+        parser.error(str(err) if source is None else f"{err} (the settings of {source} with the options given)")
+
+
+def _given(argv: list[str] | None, args: argparse.Namespace) -> set[str]:
+    """The Config fields that the command line sets explicitly: parsed again into a namespace that
+    holds a mark for every option (argparse fills in the defaults of missing attributes only)."""
+    unset = object()
+    parsed = build_parser().parse_args(argv, namespace=argparse.Namespace(**dict.fromkeys(vars(args), unset)))
+    named = {"seeds": "seed", "no_plots": "plots", "no_compile_cache": "compile_cache"}
+    return {named.get(dest, dest) for dest, value in vars(parsed).items() if value is not unset}
+
+
+def _settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
+    """make_config's settings from every option, given or left at its default."""
+    return dict(
+        model=args.model,
+        impl=args.impl,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        seed=_seeds(parser, args),
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        data_seed=args.data_seed,
+        weight_decay=args.weight_decay,
+        degree=args.degree,
+        hidden=networks(args.hidden),
+        activation=args.activation,
+        init=args.init,
+        dropout=args.dropout,
+        validation=args.validation,
+        early_stopping=args.early_stopping,
+        kfold=args.kfold,
+        tol=args.tol,
+        max_iter=args.max_iter,
+        shift=args.shift,
+        shift_strength=args.shift_strength,
+        beta_clip=args.beta_clip,
+        devices=args.devices,
+        data_dir=args.data_dir,
+        **cluster_settings(args.coordinator, args.num_processes, args.process_id),
+        tfds_dir=args.tfds_dir,
+        output_dir=args.output_dir,
+        resume=args.resume,
+        debug_nans=args.debug_nans,
+        plots=not args.no_plots,
+        tensorboard=args.tensorboard,
+        compile_cache=not args.no_compile_cache,
+    )

@@ -3,7 +3,8 @@
 A run claims its folder before it loads data or trains: it makes the folder (a new one for the
 default name, adding -2, -3, ... when two runs start in the same second) and holds a lock on
 `.lock` in it until it ends (the kernel drops the lock of a killed run). A folder that holds a
-run's results is refused unless the run resumes it. Every problem is an OSError or a ClaimError
+run's results is refused unless the run resumes it. Temporary files a killed run left there
+(`.checkpoint.npz.*.tmp`, ...) are removed once the folder is held. Every problem is an OSError or a ClaimError
 with a message that says what to do.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from jaxlin._util.atomic import remove_stale
 from jaxlin._util.filelock import Busy, locked
 
 LOCK = ".lock"
@@ -71,6 +73,7 @@ def _held(folder: Path, resume: bool) -> Iterator[None]:
                     f"{folder} already holds a run ({', '.join(held)}); "
                     f"{'continue it with --resume, or ' if resumable else ''}choose another --output-dir."
                 )
+            remove_stale(folder)  # only now: while the lock is held no other run writes here
             yield
     except Busy:
         raise ClaimError(

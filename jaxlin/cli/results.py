@@ -8,12 +8,13 @@ from typing import Any
 
 import jax
 
-from jaxlin.cli import figures, report
+from jaxlin.cli import figures, report, signals, tensorboard_log
 from jaxlin.data import Dataset
 from jaxlin.engine.checkpoint import save_checkpoint
 from jaxlin.experiments.config import Config
 from jaxlin.experiments.setup import model_of
 from jaxlin.experiments.solving import solution_figures, solve_model
+from jaxlin.plots.solve_progress import SolvePrinter
 
 
 def write_results(
@@ -35,17 +36,25 @@ def write_results(
             figures.plot_run(config, model, data, params, history, out, best_epoch=best_epoch)
         if curves is not None:
             figures.plot_calibration(config, curves, final, out)
+    if config.tensorboard:  # queued after the figures, which it shows too
+        if history is None:  # a solve: no epochs, so no series of its own to keep
+            tensorboard_log.clear(out)
+        figures.draw(tensorboard_log.write_final, out, len(history["loss"]) if history else 0, final)
     print(f"final: {report.shown(final, ', ')}")
 
 
 def run_solve(config: Config, data: Dataset, out: Path) -> dict:
-    """`--optimizer lbfgs`: the full-batch problem solved to convergence, one compiled loop."""
+    """`--optimizer lbfgs`: the full-batch problem solved to convergence, its progress shown
+    (`SolvePrinter`) and Ctrl-C seen between compiled chunks of iterations."""
     n = int(jax.tree_util.tree_leaves(data.train)[0].shape[0])
     print(
         f"L-BFGS on all {n} training examples, weight decay {(config.weight_decay or (0.0,))[0]}, until the "
-        f"gradient norm is at most {config.tol:g} (at most {config.max_iter} iterations), in one compiled loop"
+        f"gradient norm is at most {config.tol:g} (at most {config.max_iter} iterations)",
+        flush=True,
     )
-    solution, model = solve_model(config, data), model_of(config)
+    with SolvePrinter(check=signals.check) as printer:
+        solution = solve_model(config, data, printer)
+    model = model_of(config)
     final, curves = solution_figures(model, solution, data)
     if not solution.converged:
         print(

@@ -3,12 +3,13 @@ loaded), then the restore. A checkpoint that does not pass is left untouched."""
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import jax
 import numpy as np
 
-from jaxlin._util import checks
 from jaxlin.engine.checkpoint import CheckpointError, load_checkpoint, load_metadata, restore_state
 from jaxlin.engine.early_stopping import Best, best_in_history
 from jaxlin.experiments.config import Config
@@ -23,6 +24,14 @@ def _show(value):
     return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
+def _pair(was, now) -> str:
+    """`0.1 (now 0.2)`; as JSON where the two would print alike, e.g. the string "0.1" and 0.1."""
+    was, now = _show(was), _show(now)
+    if str(was) == str(now):
+        was, now = json.dumps(was), json.dumps(now)
+    return f"{was} (now {now})"
+
+
 def _listed(value):
     """A setting as a list: checkpoints from before batch sizes could be swept hold a number."""
     return value if isinstance(value, list) else [value]
@@ -31,22 +40,24 @@ def _listed(value):
 def _refuse_changes(path: Path, was: dict, now: dict) -> None:
     different = {k: v for k, v in now.items() if _listed(was.get(k)) != _listed(v)}
     if different:
-        what = ", ".join(f"{k} {_show(was.get(k))} (now {_show(v)})" for k, v in different.items())
+        what = ", ".join(f"{k} {_pair(was.get(k), v)}" for k, v in different.items())
         raise ResumeError(
             f"Cannot resume: {path} was made with {what}. Resume with the same options, or choose another --output-dir."
         )
 
 
-def _covers(history, epochs: int) -> bool:
-    """Whether a saved history holds `epochs` numbers for each metric, the loss among them."""
-    return (
-        isinstance(history, dict)
-        and ("loss" in history or epochs == 0)
-        and all(
-            isinstance(v, list) and len(v) == epochs and all(isinstance(x, (int, float)) or x is None for x in v)
-            for v in history.values()
-        )
-    )
+def _history_problem(history, epochs: int) -> str | None:
+    """What is wrong with a saved history that must hold `epochs` finite numbers for each metric,
+    the loss among them; None if nothing (the loop saves no NaN: it stops when the loss is one)."""
+    if not isinstance(history, dict) or ("loss" not in history and epochs > 0):
+        return "it has no history of the training loss"
+    for name, values in history.items():
+        if not isinstance(values, list) or len(values) != epochs:
+            return f"its history of {name} does not cover its {epochs} epochs"
+        for epoch, value in enumerate(values, start=1):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                return f"its history of {name} holds {json.dumps(value)} at epoch {epoch}, not a number"
+    return None
 
 
 def check_checkpoint(path: Path, config: Config) -> dict:
@@ -88,10 +99,10 @@ def restore(path: Path, config: Config, fresh, data, saved: dict):
             f"Cannot resume: {path} holds another PRNG key than seed {config.seed[0]} gives; it was left untouched."
         )
     history, done = saved.get("history"), int(state.epoch)
-    if done < 0 or not _covers(history, done):
+    problem = "it has trained a negative number of epochs" if done < 0 else _history_problem(history, done)
+    if problem:
         raise ResumeError(
-            f"Cannot resume: {path} is inconsistent (its history does not cover its {done} "
-            "epochs); it was left untouched. Start afresh in another --output-dir."
+            f"Cannot resume: {path} is inconsistent ({problem}); it was left untouched. Start afresh in another --output-dir."
         )
     if done > config.epochs:
         raise ResumeError(
@@ -106,10 +117,12 @@ def restore(path: Path, config: Config, fresh, data, saved: dict):
                 f"Cannot resume: {path} holds {name} {was:.6g} in its optimizer state, not the "
                 f"configured {now:.6g}; it was left untouched."
             )
-    try:
-        checks.finite(f"{path}'s parameters", state.params)
-    except ValueError as err:
-        raise ResumeError(f"Cannot resume: {err}") from None
+    bad = sum(int(np.size(leaf) - np.isfinite(leaf).sum()) for leaf in jax.tree_util.tree_leaves(state.params))
+    if bad:
+        raise ResumeError(
+            f"Cannot resume: {path} is damaged (its parameters hold {bad} NaN or infinite value(s)); it was left "
+            "untouched. Start afresh in another --output-dir."
+        )
     print(f"resuming after epoch {done} from {path}")
     return state, history
 

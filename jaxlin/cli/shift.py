@@ -6,6 +6,7 @@ from pathlib import Path
 
 import jax
 
+from jaxlin.cli import figures, signals, tensorboard_log
 from jaxlin.cli.loops import LoopError
 from jaxlin.data.dataset import Dataset
 from jaxlin.data.shift import covariate_shift, label_shift
@@ -13,6 +14,7 @@ from jaxlin.engine.checkpoint import save_checkpoint
 from jaxlin.engine.train_state import TrainingDiverged
 from jaxlin.experiments.config import Config
 from jaxlin.experiments.distribution_shift import correct_covariate_shift, correct_label_shift, shift_sizes
+from jaxlin.plots.solve_progress import SolvePrinter
 
 
 def shifted_data(config: Config, data: Dataset):
@@ -39,18 +41,22 @@ def run_shift(config: Config, data: Dataset, out: Path) -> dict:
         flush=True,
     )
     try:
-        if config.shift == "covariate":
-            assert config.beta_clip is not None  # make_config fills it in for a covariate shift
-            result = correct_covariate_shift(config, shifted, clip=config.beta_clip)
-        else:
-            result = correct_label_shift(config, shifted)
+        with SolvePrinter(check=signals.check) as printer:  # each L-BFGS solve's progress; Ctrl-C between chunks
+            if config.shift == "covariate":
+                assert config.beta_clip is not None  # make_config fills it in for a covariate shift
+                result = correct_covariate_shift(config, shifted, clip=config.beta_clip, on_chunk=printer)
+            else:
+                result = correct_label_shift(config, shifted, on_chunk=printer)
     except TrainingDiverged as err:
         raise LoopError(str(err)) from None
     save_checkpoint(out / "params.npz", {"params": result.params}, metadata=config.to_json())
     if config.plots:
         from jaxlin.plots.shift import plot_shift
 
-        plot_shift(shifted, result.figures, result.arrays, out / "shift.png")
+        figures.draw(plot_shift, shifted, result.figures, result.arrays, out / "shift.png")  # after metrics.json
+    if config.tensorboard:  # no epochs: the figures ("final/target_accuracy/corrected", ...) and shift.png at step 0
+        tensorboard_log.clear(out)
+        figures.draw(tensorboard_log.write_final, out, 0, result.figures)
     accuracy = result.figures["target_accuracy"]
     gain = accuracy["corrected"] - accuracy["uncorrected"]
     print(

@@ -4,7 +4,8 @@ tfds's own checks catch a truncated, zeroed or missing record file, but not a wh
 wrong place: with the train and test files swapped, every record parses and the run trains on the
 10,000 test images. So every split read is checked, cheaply, against two records of what it must
 be: its number of examples in dataset_info.json, and the fingerprint (`idx.content_id`: CRC-32 and
-length) of the IDX files it came from, recomputed from the arrays read (~20 ms for the real data).
+length) of the IDX files it came from, recomputed from the arrays read (~40 ms for the real
+training split, about 2% of its 1.7-2.2 s load on a 2-core machine).
 The real Fashion-MNIST's fingerprints are constants (`sources.OFFICIAL_IDS`), so a prepared copy
 of it is checked even when its source files are gone.
 """

@@ -54,11 +54,18 @@ def _open(path: str | os.PathLike) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"No checkpoint at {path}.")
+    if not zipfile.is_zipfile(path):  # np.load would take it for a pickle, and its error suggest an unsafe load
+        raise CheckpointError(
+            f"{path} is not a jaxlin checkpoint (an .npz file written by save_checkpoint): it is corrupt or "
+            "truncated, or another kind of file."
+        )
     try:
-        with np.load(path) as npz:
+        with np.load(path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-        raise CheckpointError(f"{path} is not a readable checkpoint ({err}); it is corrupt or truncated.") from None
+        # a jaxlin checkpoint holds no pickled objects: never hint at loading them
+        why = "" if "pickle" in str(err) else f" ({err})"
+        raise CheckpointError(f"{path} is not a readable checkpoint{why}; it is corrupt or truncated.") from None
 
 
 def _metadata(path, arrays: dict[str, np.ndarray]) -> dict:

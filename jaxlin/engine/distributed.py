@@ -7,8 +7,10 @@ computes the loss and gradient of its share of every minibatch; XLA all-reduces 
 across processes (over gloo on CPUs). The train state and data go in as global, replicated
 arrays (`parallel.replicate`), since `jax.device_put` cannot reach another process's devices.
 
-A process that cannot reach the coordinator would abort inside XLA after its timeout, with a C++
-stack trace; `join` first waits for the coordinator's port itself, so that case ends in a sentence.
+JAX aborts the process (a C++ stack trace, exit 134) when its wait for the others times out, and
+Python cannot see a Ctrl-C during that wait; so `join` checks the coordinator's port itself first,
+then waits for JAX in a thread, with its own shorter deadline and an eye on `stop` (a Ctrl-C flag).
+What happens when a process stops later is `jaxlin.engine.peers`'s concern.
 """
 
 from __future__ import annotations
@@ -16,16 +18,24 @@ from __future__ import annotations
 import dataclasses
 import os
 import socket
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import jax
 import numpy as np
+from jax._src import distributed as _jax_distributed  # the coordinator's client: no public handle
 
 ENV = {"coordinator": "JAXLIN_COORDINATOR", "num_processes": "JAXLIN_NUM_PROCESSES", "process_id": "JAXLIN_PROCESS_ID"}
 OPTIONS = {"coordinator": "--coordinator", "num_processes": "--num-processes", "process_id": "--process-id"}
 TIMEOUT_S = 60
-HEARTBEAT_S = 10  # a process silent this long has died: the others stop
+HEARTBEAT_S = 10  # a process silent this long is dead to the coordinator
+GRACE_S = 30  # JAX's own wait, which aborts the process, ends this long after `join`'s
+END_BARRIER = "jaxlin/end"
+
+
+class PeerLost(RuntimeError):
+    """Another process of the cluster died or stopped answering."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,9 +102,9 @@ def cluster_from(coordinator=None, num_processes=None, process_id=None) -> Clust
     return Cluster(str(values["coordinator"]), count, rank)
 
 
-def _wait_for_port(host: str, port: int, timeout_s: float) -> bool:
+def _wait_for_port(host: str, port: int, timeout_s: float, stop: Callable[[], bool]) -> bool:
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop():
         try:
             with socket.create_connection((host, port), timeout=1):
                 return True
@@ -103,9 +113,12 @@ def _wait_for_port(host: str, port: int, timeout_s: float) -> bool:
     return False
 
 
-def join(cluster: Cluster, timeout_s: float = TIMEOUT_S) -> None:
-    """Join the cluster: call before anything else touches JAX. RuntimeError if the coordinator
-    is not reachable within `timeout_s` (checked before JAX's own connect, which would abort)."""
+def join(cluster: Cluster, timeout_s: float | None = None, stop: Callable[[], bool] = lambda: False) -> None:
+    """Join the cluster: call before anything else touches JAX. RuntimeError, in a sentence, if the
+    coordinator is not reachable or not all processes join within `timeout_s`; KeyboardInterrupt
+    as soon as `stop()` turns true meanwhile. After either, once JAX's wait has begun, the process
+    must end through `peers.abandon` (JAX's wait goes on in its thread). `timeout_s`: TIMEOUT_S."""
+    timeout_s = TIMEOUT_S if timeout_s is None else timeout_s
     host, port = cluster.host_and_port
     if cluster.process_id == 0:
         try:
@@ -117,22 +130,69 @@ def join(cluster: Cluster, timeout_s: float = TIMEOUT_S) -> None:
                 f"{err.strerror or err}. Process 0 runs the coordinator: give this host's "
                 "address and a free port."
             ) from None
-    elif not _wait_for_port(host, port, timeout_s):
+    elif not _wait_for_port(host, port, timeout_s, stop):
+        if stop():
+            raise KeyboardInterrupt
         raise RuntimeError(
             f"process {cluster.process_id} found no coordinator at {cluster.coordinator} within "
             f"{timeout_s:.0f} s. Start process 0 with the same --coordinator and --num-processes."
         )
     jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPUs all-reduce over gloo
     jax.config.update("jax_enable_preemption_service", False)  # it would swallow SIGTERM
-    jax.distributed.initialize(
-        coordinator_address=cluster.coordinator,
-        num_processes=cluster.num_processes,
-        process_id=cluster.process_id,
-        initialization_timeout=int(timeout_s),
-        heartbeat_timeout_seconds=HEARTBEAT_S,
-    )
+    jax.config.update("jax_enable_recoverability", True)  # else a dead peer's silence aborts the others
+    jax.config.update("jax_logging_level", "ERROR")  # not the warning that recoverability is experimental
+    failed: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            jax.distributed.initialize(
+                coordinator_address=cluster.coordinator,
+                num_processes=cluster.num_processes,
+                process_id=cluster.process_id,
+                initialization_timeout=int(timeout_s) + GRACE_S,
+                heartbeat_timeout_seconds=HEARTBEAT_S,
+            )
+        except Exception as err:
+            failed.append(err)
+
+    waiting = threading.Thread(target=connect, name="jaxlin-join", daemon=True)
+    waiting.start()
+    deadline = time.monotonic() + timeout_s
+    while waiting.is_alive() and time.monotonic() < deadline and not stop():
+        waiting.join(0.1)
+    if waiting.is_alive() and stop():
+        raise KeyboardInterrupt
+    if failed:
+        raise RuntimeError(
+            f"process {cluster.process_id} could not join the cluster at {cluster.coordinator}: "
+            f"{str(failed[0]).strip().splitlines()[0]}"
+        )
+    if waiting.is_alive():
+        raise RuntimeError(
+            f"process {cluster.process_id} waited {timeout_s:.0f} s at {cluster.coordinator} for all "
+            f"{cluster.num_processes} processes to join, in vain. Start each with the same --coordinator "
+            f"and --num-processes and its own --process-id from 0 to {cluster.num_processes - 1}."
+        )
 
 
-def leave() -> None:
-    """Leave the cluster (waits for the other processes at a barrier)."""
+def wait_for_all(timeout_s: float | None = None) -> None:
+    """Wait until every process comes here (once a run; JAX's shutdown does not wait for them when
+    peers may fail, and a worker still running would lose the coordinator process 0 serves)."""
+    client = _jax_distributed.global_state.client
+    if client is not None:
+        try:
+            client.wait_at_barrier(END_BARRIER, int((TIMEOUT_S if timeout_s is None else timeout_s) * 1000))
+        except Exception as err:  # JAX's error: a peer died, or did not come in time
+            raise PeerLost(str(err)) from None
+
+
+def leave(wait: bool = True) -> None:
+    """Leave the cluster, first waiting for the other processes (`wait_for_all`) unless done.
+    Process 0 leaves last: the coordinator it serves goes with it, and a process still talking
+    to it then would abort."""
+    if wait:
+        wait_for_all()
+    state = _jax_distributed.global_state
+    if state.client is not None and state.process_id == 0:
+        state.client.get_live_nodes(list(range(state.num_processes)))  # returns once the others left
     jax.distributed.shutdown()

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import jax
-import numpy as np
 import optax
 
 from jaxlin._util import checks
@@ -50,14 +49,7 @@ def sgd(
 
 
 def _nonnegative(name: str, value) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.floating, np.integer))
-        or not np.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"{name} must be a number ≥ 0 (e.g. 0, 0.1 or 3), got {value!r}.")
-    return float(value)
+    return checks.float32_number(name, value, zero=True)  # the one float32 rule of every setting
 
 
 OPTIMIZERS: dict[str, Callable[..., optax.GradientTransformation]] = {
@@ -66,7 +58,7 @@ OPTIMIZERS: dict[str, Callable[..., optax.GradientTransformation]] = {
     "momentum": lambda learning_rate: optax.sgd(learning_rate, momentum=0.9),
     "nesterov": lambda learning_rate: optax.sgd(learning_rate, momentum=0.9, nesterov=True),
     "adam": optax.adam,
-    "adamw": optax.adamw,
+    "adamw": lambda learning_rate: optax.adamw(learning_rate, mask=weights_only),  # optax's 1e-4 decay, weights only
     "rmsprop": optax.rmsprop,
     "adagrad": optax.adagrad,
 }

@@ -59,6 +59,7 @@ class Config:
     resume: bool = dataclasses.field(default=False, metadata=_HOW)
     debug_nans: bool = dataclasses.field(default=False, metadata=_HOW)
     plots: bool = dataclasses.field(default=True, metadata=_HOW)
+    tensorboard: bool = dataclasses.field(default=False, metadata=_HOW)  # event files in output_dir/tensorboard
     compile_cache: bool = dataclasses.field(default=True, metadata=_HOW)
 
     @property

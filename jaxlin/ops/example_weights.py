@@ -16,6 +16,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+# The weighted mean sums wᵢ ℓᵢ in float32 (at most 3.4e38) before dividing by Σ wᵢ: a total of at
+# most 2^64 leaves room for losses up to ~1e19, beyond any loss that has not diverged anyway.
+MAX_TOTAL = float(2**64)
+
 
 def split_batch(batch: tuple) -> tuple[Any, Any, jax.Array | None]:
     """(inputs, targets) or (inputs, targets, weights) -> (inputs, targets, weights or None)."""
@@ -36,7 +40,7 @@ def weighted_mean(values: jax.Array, weights: jax.Array | None = None) -> jax.Ar
 
 def check_weights(weights, num_examples: int, name: str = "weights") -> jax.Array:
     """The weights as f32[n] on the device, or ValueError: wrong shape, NaN or infinite, negative,
-    all zero (nothing would be learned), or a sum that overflows float32."""
+    all zero (nothing would be learned), or summing to more than MAX_TOTAL (2^64)."""
     w = np.asarray(weights)
     if w.shape != (num_examples,):
         raise ValueError(f"{name} must hold one number per example, shape ({num_examples},); got shape {w.shape}.")
@@ -54,10 +58,10 @@ def check_weights(weights, num_examples: int, name: str = "weights") -> jax.Arra
         total = w.sum(dtype=np.float32)
     if not total > 0:
         raise ValueError(f"{name} are all zero: every example would be ignored.")
-    if not np.isfinite(total):  # the weighted mean divides by it, in float32
+    if not total <= MAX_TOTAL:
         raise ValueError(
-            f"{name} sum to more than float32 holds (3.4e38; largest weight {w.max():g}): scale them "
-            "down, only their ratios matter."
+            f"{name} sum to {float(total):g} (largest weight {w.max():g}), more than {MAX_TOTAL:.1e}: "
+            "Σ wᵢ ℓᵢ would overflow float32; scale them down, only their ratios matter."
         )
     return jnp.asarray(w)
 

@@ -8,7 +8,7 @@ import shutil
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 LONG = 40  # epochs: a longer run gets a progress bar (or about 20 lines), not a line per epoch
 
@@ -24,19 +24,24 @@ def worth_a_line(epoch: int, num_epochs: int, lines: int = LONG // 2) -> bool:
     return num_epochs <= 2 * lines or epoch == 0 or (epoch + 1) % (num_epochs // lines) == 0 or epoch + 1 == num_epochs
 
 
+def terminal_bar(stream: TextIO, total: int, initial: int = 0, **options: Any) -> Any:
+    """A tqdm bar on `stream` when it is a terminal, else None (a log file gets lines instead)."""
+    if not stream.isatty():
+        return None
+    from tqdm import tqdm
+
+    # A terminal of unknown size (e.g. under `script`): tqdm would take 0 rows and hide the bar.
+    width = {} if shutil.get_terminal_size((0, 0)).columns else {"ncols": 100, "nrows": 24}
+    return tqdm(total=total, initial=initial, file=stream, dynamic_ncols=not width, **width, **options)
+
+
 class EpochPrinter:
     """A run's progress: one line per epoch for a short run; for a long one a tqdm bar when the
     output is a terminal, else (a log file) about 20 evenly spaced lines. Use it as a context."""
 
     def __init__(self, num_epochs: int, done: int = 0, stream: TextIO | None = None):
-        self.num_epochs, self.stream, self.bar = num_epochs, stream or sys.stdout, None
-        if num_epochs - done > LONG and self.stream.isatty():
-            from tqdm import tqdm
-
-            width = {} if shutil.get_terminal_size((0, 0)).columns else {"ncols": 100}  # a terminal of unknown width
-            self.bar = tqdm(
-                total=num_epochs, initial=done, unit="epoch", file=self.stream, dynamic_ncols=not width, **width
-            )
+        self.num_epochs, self.stream = num_epochs, stream or sys.stdout
+        self.bar = terminal_bar(self.stream, num_epochs, done, unit="epoch") if num_epochs - done > LONG else None
 
     def show(self, epoch: int, text: str, seconds: float) -> None:
         if self.bar is not None:
