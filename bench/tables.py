@@ -138,6 +138,19 @@ def cli_table(runs: dict) -> list[str]:
     return lines
 
 
+def command_table(per_epoch: dict) -> list[str]:
+    return [
+        "\n## one more epoch through `python -m jaxlin.train`: (wall of N+2 epochs − wall of 2) / N, warm cache, no plots\n",
+        "| run | N | ms/epoch | the command's own median epoch, ms |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| {label} | {r['epochs']} | {r['epoch_s'] * 1e3:.0f} | {(r.get('steady_epoch_s') or 0) * 1e3:.0f} |"
+            for label, r in per_epoch.items()
+            if isinstance(r, dict)
+        ),
+    ]
+
+
 def markdown(results: dict) -> str:
     lines = [f"# jaxlin benchmarks\n\n{results['machine']}; {results['epochs']} epochs.\n"]
     for task, rows in results.get("peers", {}).items():
@@ -152,9 +165,13 @@ def markdown(results: dict) -> str:
         ("scaling", scaling_table),
         ("sweep", sweep_table),
         ("cli", cli_table),
+        ("command", command_table),
     ):
         if section in results:
             lines += table(results[section])
+    from bench.targets import targets_table
+
+    lines += targets_table(results)
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ run can be replayed in NumPy), a validation split (so the temperature and ECE af
 import gzip
 import json
 import math
+import re
 import struct
 from pathlib import Path
 
@@ -221,6 +222,43 @@ def test_each_sweep_runs_figures_are_its_own_parameters(noisy):
             assert run["final"][f"{split_name}_loss"] == pytest.approx(cross_entropy(z, y), rel=1e-5)
         losses.append(run["final"]["test_loss"])
     assert abs(losses[0] - losses[1]) > 1e-3  # two different models: a swap would show
+
+
+EARLY = ("--early-stopping", "1", "--batch-size", "16", "--lr", "2")
+
+
+@pytest.fixture(scope="module")
+def early(noisy):
+    """A run stopped early (its validation loss rose after epoch 2 or so): metrics.json, params.npz."""
+    return command(noisy, "early", "--epochs", "8", *EARLY)
+
+
+def test_early_stopping_keeps_and_scores_the_best_epochs_parameters(noisy, early):
+    """With --early-stopping, params.npz and the final figures are the best epoch's (the lowest
+    validation loss, the first of equals), not the last's."""
+    (metrics, params), data = early, noisy[2]
+    history, final = metrics["history"], metrics["final"]
+    losses = history["valid_loss"]
+    assert len(losses) < 8, "the run was meant to stop early; choose settings that make it"
+    best = losses.index(min(losses)) + 1
+    assert final["best_epoch"] == best < len(losses) and losses[-1] > losses[best - 1]
+    for split_name in ("valid", "test"):
+        x, y = data[split_name]
+        z = logits(params, x)
+        assert final[f"{split_name}_loss"] == pytest.approx(cross_entropy(z, y), rel=1e-5)
+        assert final[f"{split_name}_loss"] == history[f"{split_name}_loss"][best - 1]
+        assert final[f"{split_name}_accuracy"] == pytest.approx(accuracy(z, y), abs=1e-6)
+    assert final["ece"] == pytest.approx(ece(logits(params, data["test"][0]), data["test"][1]), abs=1e-5)
+
+
+def test_a_run_that_stopped_early_does_not_train_again_when_epochs_grow(noisy, early, capsys):
+    """--resume with more --epochs: the run had stopped, so it writes the same results again."""
+    capsys.readouterr()
+    metrics, params = command(noisy, "early", "--epochs", "20", *EARLY, "--resume")
+    printed = capsys.readouterr().out
+    assert "stopped early" in printed and not re.search(r"^epoch \d+/", printed, re.MULTILINE)  # no epoch trained
+    assert metrics["history"] == early[0]["history"] and metrics["final"] == early[0]["final"]
+    np.testing.assert_array_equal(params["w"], early[1]["w"])
 
 
 def test_no_figure_goes_unchecked(run):

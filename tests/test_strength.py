@@ -2,8 +2,6 @@
 each asserts that a figure or a choice is right, not only that it is there."""
 
 import gzip
-import json
-import re
 from collections import namedtuple
 from types import SimpleNamespace
 
@@ -13,7 +11,6 @@ import numpy as np
 import optax
 import pytest
 import scipy.special
-from conftest import cli_args
 
 import jaxlin
 from jaxlin.data import DataError, Dataset, prepare_images, write_idx
@@ -22,7 +19,6 @@ from jaxlin.data.shift import ShiftedData
 from jaxlin.engine.early_stopping import best_in_history, keep_best
 from jaxlin.engine.optimizers import OPTIMIZERS, make_optimizer
 from jaxlin.experiments import distribution_shift, make_config
-from jaxlin.train import main
 
 # --- every optimizer is the optax one, step for step --------------------------------------------
 
@@ -122,23 +118,6 @@ def test_keep_best_keeps_the_earlier_of_two_tied_epochs_as_resume_does():
     assert _stopped(values, patience=3)[-1][2].epoch == 5
 
 
-# --- a resumed run that had stopped early stays stopped ----------------------------------------
-
-
-def test_a_run_that_stopped_early_does_not_train_again_when_epochs_grow(tiny_source, tmp_path, capsys):
-    out = tmp_path / "out"
-    first = cli_args(tiny_source, tmp_path, out, "--validation", "0.2", "--early-stopping", "1", "--lr", "40")
-    assert main([*first, "--epochs", "6"]) == 0
-    trained = len(json.loads((out / "metrics.json").read_text())["history"]["loss"])
-    assert trained < 6, "the run was meant to stop early; choose settings that make it"
-    capsys.readouterr()
-    assert main([*first, "--epochs", "12", "--resume"]) == 0
-    printed = capsys.readouterr().out
-    assert "already trained for" in printed and "stopped early" in printed
-    assert not re.search(r"^epoch \d+/", printed, re.MULTILINE)  # no epoch trained
-    assert len(json.loads((out / "metrics.json").read_text())["history"]["loss"]) == trained
-
-
 # --- an IDX file with bytes after its data ------------------------------------------------------
 
 
@@ -181,25 +160,47 @@ def _blank_images(n):
 def test_beta_has_mean_one_when_source_and_target_are_one_distribution(monkeypatch):
     """n_source = 2 n_target from one distribution: the domain classifier's best log-odds are
     log(n_t/n_s) everywhere, so β = exp(h) · n_s/n_t = 1 (¼ with the odds inverted, ½ without).
+    And each of the three models' target figures is its own parameters' on the target's test set.
 
-    The solver is replaced by that optimum, checked to be one (zero gradient), so that the test
-    compiles no L-BFGS loop."""
+    The solver is replaced by that optimum, checked to be one (zero gradient), and the training by
+    random parameters, so that the test compiles no L-BFGS loop and no epoch."""
 
     def optimum(objective, start, **options):
         params = {"w": jnp.zeros_like(start["w"]), "b": jnp.log(jnp.full_like(start["b"], 240 / 480))}
         assert max(float(jnp.abs(g).max()) for g in jax.tree.leaves(jax.jit(jax.grad(objective))(params))) < 1e-6
         return SimpleNamespace(params=params)
 
+    rng, models = np.random.default_rng(2), []
+
+    def train_model(config, data):
+        params = {"w": rng.normal(0, 0.02, (784, 10)), "b": rng.normal(0, 0.5, 10)}
+        models.append((data, params))
+        return SimpleNamespace(params=jax.tree.map(lambda a: jnp.asarray(a, jnp.float32), params))
+
     labels = lambda n: jnp.arange(n, dtype=jnp.int32) % 10
-    test = (_blank_images(50), labels(50))
+    test = _noisy_images(100, rng)
     source = Dataset(train=(_blank_images(600), labels(600)), test=test, prepare=prepare_images, label_names=NAMES)
     target = Dataset(train=(_blank_images(300), labels(300)), test=test, prepare=prepare_images, label_names=NAMES)
     monkeypatch.setattr(distribution_shift, "solve_lbfgs", optimum)
-    monkeypatch.setattr(distribution_shift, "_three_runs", lambda *args, **kwargs: ({}, {"corrected": None}))
+    monkeypatch.setattr(distribution_shift, "train_model", train_model)
     config = make_config("softmax", shift="covariate", optimizer="sgd", epochs=1)
     shifted = ShiftedData(source, target, "covariate", "one distribution")
-    beta = distribution_shift.correct_covariate_shift(config, shifted, log=lambda line: None).figures["beta"]
-    assert beta["mean"] == pytest.approx(1.0, abs=1e-5) and beta["clipped_fraction"] == 0
+    result = distribution_shift.correct_covariate_shift(config, shifted, clip=5.0, log=lambda line: None)
+    figures, beta = result.figures, np.asarray(result.arrays["beta"], np.float64)
+    assert figures["beta"]["mean"] == pytest.approx(1.0, abs=1e-5) and len(beta) == 600
+    summary = {"min": beta.min(), "median": np.median(beta), "max": beta.max(), "mean": beta.mean()}
+    summary.update(clipped_fraction=np.mean(beta >= 5.0), effective_sample_size=beta.sum() ** 2 / (beta**2).sum())
+    for name, value in summary.items():
+        assert figures["beta"][name] == pytest.approx(value, rel=1e-5), name
+    (uncorrected, _), (corrected, _), (oracle, _) = models
+    assert [uncorrected is source, oracle is target] == [True, True]  # trained on the source, on the target
+    np.testing.assert_allclose(corrected.train[2], beta, rtol=1e-6)  # the corrected model trains weighted by β
+    images, y = np.asarray(test[0], np.float64).reshape(-1, 784) / 255, np.asarray(test[1])
+    for name, (_, params) in zip(("uncorrected", "corrected", "oracle"), models, strict=True):
+        z = images @ params["w"] + params["b"]
+        loss = np.mean(scipy.special.logsumexp(z, axis=1) - z[np.arange(len(y)), y])
+        assert figures["target_accuracy"][name] == pytest.approx(np.mean(z.argmax(1) == y), abs=1e-6), name
+        assert figures["target_loss"][name] == pytest.approx(loss, rel=1e-5), name
 
 
 def _noisy_images(n, rng, q=None):
@@ -217,8 +218,9 @@ Q = [0.3, 0.2, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.0]
 
 
 def test_the_label_shift_confusion_matrix_is_the_held_out_source_splits(monkeypatch):
-    """The source model's confusion matrix comes from the source examples it did not train on.
-    Its training is replaced by fixed, imperfect parameters (nothing to compile)."""
+    """The source model's confusion matrix comes from the source examples it did not train on;
+    the label distributions, q̂, its errors and the adjusted rule's accuracy follow from it. The
+    training is replaced by fixed, imperfect parameters (nothing to compile)."""
     rng = np.random.default_rng(1)
     test = _noisy_images(100, rng)
     source = Dataset(train=_noisy_images(400, rng), test=test, prepare=prepare_images, label_names=NAMES)
@@ -252,3 +254,20 @@ def test_the_label_shift_confusion_matrix_is_the_held_out_source_splits(monkeypa
     assert 0.2 < np.trace(held_out) / 10 < 0.9  # imperfect: the training split's matrix would differ
     assert not np.allclose(held_out, confusion(held.train), atol=1e-3)
     np.testing.assert_allclose(figures["confusion_matrix"], held_out, atol=1e-6)
+
+    # The rest of the estimate, from that matrix: μ the target's predicted classes, q̂ solving C q = μ.
+    def scores(images):
+        return np.asarray(images, np.float64).reshape(-1, 784) / 255 @ np.asarray(params["w"]) + np.asarray(params["b"])
+
+    fractions = lambda labels: np.bincount(np.asarray(labels), minlength=10) / len(labels)
+    p, q, mu = fractions(held.train[1]), fractions(target.train[1]), fractions(scores(target.train[0]).argmax(1))
+    q_hat = np.clip(np.linalg.lstsq(held_out, mu, rcond=None)[0], 0, None)
+    q_hat /= q_hat.sum()
+    distributions = figures["label_distribution"]
+    for name, value in (("source", p), ("target", q), ("predicted", mu), ("estimated", q_hat)):
+        np.testing.assert_allclose(distributions[name], value, atol=1e-5, err_msg=name)
+    assert figures["estimation_error_l1"] == pytest.approx(np.abs(q_hat - q).sum(), abs=1e-5)
+    assert figures["prediction_mean_error_l1"] == pytest.approx(np.abs(mu - q).sum(), abs=1e-5)
+    with np.errstate(divide="ignore"):  # a class q̂ gives 0 is never predicted
+        adjusted = (scores(test[0]) + np.log(q_hat / p)).argmax(1) == np.asarray(test[1])
+    assert figures["target_accuracy"]["adjusted"] == pytest.approx(adjusted.mean(), abs=1e-6)
