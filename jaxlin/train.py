@@ -2,9 +2,10 @@
 
 By default it trains softmax regression on Fashion-MNIST the concise way with the book's settings
 (SGD, learning rate 0.1, batch 256, 10 epochs), prints one line per epoch and a summary, and writes
-metrics.json, curves.png, predictions.png, params.npz and (after every epoch) checkpoint.npz into
-the output folder. Several --lr or --seeds values make a sweep; --devices trains data parallel, and
---coordinator, --num-processes and --process-id train across processes (jaxlin.engine.distributed).
+metrics.json, curves.png, predictions.png, params.npz, history.jsonl (a line per epoch as it ends)
+and checkpoint.npz (every few seconds and at the end) into the output folder. Several --lr or
+--seeds values make a sweep; --devices trains data parallel, and --coordinator, --num-processes and
+--process-id train across processes (jaxlin.engine.distributed).
 
 Ctrl-C (or SIGTERM) stops the run after the epoch or solver chunk under way, with exit code 130
 and how to resume it; a second Ctrl-C stops it at once (`jaxlin.cli.signals`).

@@ -48,8 +48,12 @@ def test_softmax_run_writes_everything(tiny_source, tmp_path, capsys):
         "reliability.png",
         "params.npz",
         "checkpoint.npz",
+        "history.jsonl",
     }
     metrics = json.loads((out / "metrics.json").read_text())
+    lines = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    assert [line.pop("epoch") for line in lines] == [1, 2, 3]
+    assert {k: [line[k] for line in lines] for k in lines[0]} == metrics["history"]
     assert metrics["config"]["epochs"] == 3 and metrics["config"]["optimizer"] == "sgd"
     assert metrics["config"]["batch_size"] == [16] and metrics["config"]["lr"] == [0.5]
     last = {k: v[-1] for k, v in metrics["history"].items()}

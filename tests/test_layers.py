@@ -26,7 +26,7 @@ ALLOWED = {
     "data": ("ops",),
     "models": ("ops",),
     "experiments": ("ops", "engine", "data", "models"),
-    "plots": ("ops", "models", "data"),
+    "plots": ("ops", "engine", "models", "data"),
     "cli": LAYERS,
     "": LAYERS + ("train",),  # jaxlin/__init__.py
     "train": LAYERS,

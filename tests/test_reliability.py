@@ -101,9 +101,10 @@ def test_an_output_path_that_is_a_file_is_refused_before_training(tmp_path, caps
     target = tmp_path / "f"
     target.write_text("x")
     lrs = ["--lr", "0.1,0.3"] if sweep else []
-    err = _fails_cleanly(capsys, ["--model", "linreg", *lrs, "--output-dir", str(target)], 1, "is a file")
-    assert "epoch" not in capsys.readouterr().out and target.read_text() == "x"
-    assert "jaxlin:" not in err
+    assert main(["--model", "linreg", *lrs, "--output-dir", str(target)]) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith("jaxlin: error:") and "is a file" in err and err.count("\n") == 1, err
+    assert out == "" and target.read_text() == "x"  # refused before the banner, before any epoch
 
 
 def test_a_full_disk_is_one_message(tmp_path, capsys, monkeypatch):

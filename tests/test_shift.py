@@ -181,8 +181,9 @@ def test_the_command_writes_the_three_accuracies(kind, extra, small_source, tmp_
     if kind == "covariate" and config["optimizer"] == "sgd":
         assert final["beta"]["clip"] == 5.0 and final["beta"]["max"] <= 5.0 and 0 <= final["domain_accuracy"] <= 1
         assert config["weight_decay"] is None and "solver" not in final
-    elif kind == "covariate":  # a clip below every weight: all equal, and the plot still drawn
-        assert final["beta"]["clipped_fraction"] == 1.0 and "not converged" in printed
+    elif kind == "covariate":  # the smallest clip allowed (1): weights capped there, the plot still drawn
+        beta = final["beta"]
+        assert beta["max"] <= 1.0 and 0 < beta["clipped_fraction"] < 1 and "not converged" in printed
     else:
         assert len(final["label_distribution"]["estimated"]) == 10 and final["estimation_error_l1"] >= 0
         assert config["optimizer"] == "lbfgs" and config["weight_decay"] == [1e-4] and config["max_iter"] == 30

@@ -2,8 +2,8 @@
 the base that the options given on the command line override.
 
 `--config RUN` takes them from RUN/metrics.json (written when a run ends), or from
-RUN/checkpoint.npz (saved after every epoch, so an interrupted run has one too); `--resume
---output-dir RUN` takes them from the same files of the run it continues. Some settings are never
+RUN/checkpoint.npz (saved every few seconds and when a run is stopped, so an interrupted run has one
+too); `--resume --output-dir RUN` takes them from the same files of the run it continues. Some settings are never
 carried over (`NOT_CARRIED`): a rerun gets a new folder unless --output-dir names one, and the
 processes of a run across hosts are given anew by each command.
 """

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,10 @@ class Board:
         from tensorboardX import SummaryWriter
 
         purge = resumed_after + 1 if resumed_after else None
-        # the file's name holds its second only: the pid and suffix keep two writers apart
-        self._writer = SummaryWriter(
-            str(folder), purge_step=purge, flush_secs=FLUSH_SECONDS, filename_suffix=f".{os.getpid()}{suffix}"
-        )
+        # the file's name holds its second only: two writers in one second (a run and its resume,
+        # in one process or two) would share a file, and the second would erase the first's events
+        unique = f".{os.getpid()}.{time.time_ns()}{suffix}"
+        self._writer = SummaryWriter(str(folder), purge_step=purge, flush_secs=FLUSH_SECONDS, filename_suffix=unique)
 
     def scalars(self, step: int, values: Mapping[str, Any], prefix: str = "") -> None:
         """Every finite number of `values` (nested dicts as "a/b"), named `prefix` + its name."""

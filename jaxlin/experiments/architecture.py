@@ -38,8 +38,13 @@ def hidden_networks(value) -> tuple[tuple[int, ...], ...]:
 
 
 def _rate(value) -> float:
-    rate = checks.float32_number("a dropout rate", value, zero=True)  # the one rule of float settings
-    if not rate < 1:
+    try:
+        rate = checks.float32_number("a dropout rate", value, zero=True)  # the one rule of float settings
+    except ValueError as error:
+        if "out of float32's range" in str(error):
+            raise
+        rate = -1.0  # not a number ≥ 0: say the whole range below
+    if not 0 <= rate < 1:
         raise ValueError(f"a dropout rate must be a number from 0 up to (not including) 1, got {value!r}.")
     return rate
 

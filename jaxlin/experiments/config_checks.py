@@ -61,7 +61,7 @@ def check_solver(options: dict, hint: str = "") -> None:
     )
     if given:
         raise ValueError(
-            f"lbfgs solves the full-batch problem to convergence in one compiled loop; "
+            f"lbfgs solves the full-batch problem to convergence (no epochs, no minibatches); "
             f"{', '.join(given)} do(es) not apply (use tol and max_iter){hint}."
         )
     for name, check in (
