@@ -65,3 +65,18 @@ def cli_args(source: Path, tmp_path: Path, out: Path, *extra: str) -> list[str]:
         str(out),
         *extra,
     ]
+
+
+def ctrl_c_after_epoch(monkeypatch, epoch: int) -> None:
+    """The command's next run checkpoints every epoch and is interrupted (as by Ctrl-C) right after
+    writing epoch `epoch`'s checkpoint."""
+    from jaxlin.cli import checkpointer, loops
+    from jaxlin.engine import checkpoint
+
+    def save_then_interrupt(path, state, metadata):
+        checkpoint.save_state(path, state, metadata)
+        if int(state.epoch) == epoch:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(loops, "save_state", save_then_interrupt)
+    monkeypatch.setattr(checkpointer, "SECONDS_BETWEEN", 0.0)  # a checkpoint every epoch

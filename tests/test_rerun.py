@@ -5,9 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import ctrl_c_after_epoch
 
-from jaxlin.cli import checkpointer, loops
-from jaxlin.engine import checkpoint
 from jaxlin.train import main
 
 # A tiny linreg run (synthetic data); --lr is not the book's 0.03, so that a rerun must carry it over.
@@ -48,13 +47,7 @@ def test_resume_alone_continues_an_interrupted_run_as_configured(tmp_path, monke
     three = ("--epochs", "3")
     assert main([*RUN, *three, "--output-dir", "whole"]) == 0
 
-    def ctrl_c_after_epoch_2(path, state, metadata):
-        checkpoint.save_state(path, state, metadata)
-        if int(state.epoch) == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(loops, "save_state", ctrl_c_after_epoch_2)
-    monkeypatch.setattr(checkpointer, "SECONDS_BETWEEN", 0.0)  # a checkpoint every epoch, epoch 2's among them
+    ctrl_c_after_epoch(monkeypatch, 2)
     assert main([*RUN, *three, "--output-dir", "cut"]) == 130
     assert "Continue with: jaxlin --resume --output-dir cut" in capsys.readouterr().err
     assert not (tmp_path / "cut" / "metrics.json").exists()  # only the checkpoint knows the settings

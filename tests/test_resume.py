@@ -6,9 +6,8 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import cli_args
+from conftest import cli_args, ctrl_c_after_epoch
 
-from jaxlin.cli import checkpointer, loops
 from jaxlin.engine import checkpoint
 from jaxlin.train import main
 
@@ -34,13 +33,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(tiny_source, tmp_path, mo
     opts = ("--epochs", "4", *options)
     assert main(cli_args(tiny_source, tmp_path, tmp_path / "whole", *opts)) == 0
 
-    def ctrl_c_after_epoch_2(path, state, metadata):
-        checkpoint.save_state(path, state, metadata)
-        if int(state.epoch) == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(loops, "save_state", ctrl_c_after_epoch_2)
-    monkeypatch.setattr(checkpointer, "SECONDS_BETWEEN", 0.0)  # a checkpoint every epoch, epoch 2's among them
+    ctrl_c_after_epoch(monkeypatch, 2)
     assert main(cli_args(tiny_source, tmp_path, tmp_path / "cut", *opts)) == 130
     assert "--resume" in capsys.readouterr().err
     assert not (tmp_path / "cut" / "metrics.json").exists()

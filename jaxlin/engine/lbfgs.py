@@ -71,7 +71,7 @@ def _max_norm(tree) -> jax.Array:
 
 
 NORMS = {"l2": _l2_norm, "max": _max_norm}
-CHUNK_SECONDS = 0.25  # a chunk's target length: progress and Ctrl-C are seen this often
+CHUNK_SECONDS = 1.0  # a chunk's target length: progress and Ctrl-C are seen this often (each chunk costs ~10 ms)
 
 
 def _start(objective, params, memory):
