@@ -19,7 +19,7 @@ F32_TINY = float(np.finfo(np.float32).tiny)  # about 1.2e-38, the smallest norma
 FLOAT32_RULE = "from 1.2e-38 to 3.4e38"  # float32's normal numbers (smaller ones are subnormal or 0)
 
 
-def _as_number(value) -> float | None:
+def as_number(value) -> float | None:
     """A Python float for an int, float or NumPy/JAX number (not a bool or a string); else None."""
     if isinstance(value, (bool, np.bool_, str, bytes)) or np.ndim(value) != 0:
         return None
@@ -34,7 +34,7 @@ def float32_number(name: str, value, *, zero: bool = False) -> float:
     float32, the dtype jaxlin computes in, holds as 0 or a normal number. Smaller magnitudes would
     round to 0 or be subnormal, which XLA's CPU code flushes to 0; larger ones overflow to inf.
     Callers check any narrower range of their own."""
-    as_float = _as_number(value)
+    as_float = as_number(value)
     if as_float is None:
         raise ValueError(f"{name} must be {'a number ≥ 0' if zero else 'a positive number'}, got {value!r}.")
     if not np.isfinite(as_float) or not (as_float >= 0 if zero else as_float > 0):

@@ -38,14 +38,13 @@ def hidden_networks(value) -> tuple[tuple[int, ...], ...]:
 
 
 def _rate(value) -> float:
-    try:
-        rate = checks.float32_number("a dropout rate", value, zero=True)  # the one rule of float settings
-    except ValueError as error:
-        if "out of float32's range" in str(error):
-            raise
-        rate = -1.0  # not a number ≥ 0: say the whole range below
-    if not 0 <= rate < 1:
-        raise ValueError(f"a dropout rate must be a number from 0 up to (not including) 1, got {value!r}.")
+    in_range = f"a dropout rate must be a number from 0 up to (not including) 1, got {value!r}."
+    number = checks.as_number(value)
+    if number is not None and number < 0:
+        raise ValueError(in_range)
+    rate = checks.float32_number("a dropout rate", value, zero=True)  # the one rule of float settings
+    if not rate < 1:
+        raise ValueError(in_range)
     return rate
 
 
