@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir",
         type=folder,
         default=None,
-        help="where results go (default: a new folder runs/<time>-<model>-<impl, sweep or Kfold>)",
+        help="where results go (default: a new folder runs/<time>-<model>-<impl, sweep, Kfold, solve or the shift>)",
     )
     p.add_argument(
         "--devices",
