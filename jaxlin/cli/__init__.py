@@ -3,7 +3,8 @@ written to the output folder, resume, the exit codes. It calls the library's one
 of each kind of run (`jaxlin.experiments`) and owns only what a command owns.
 """
 
-from jaxlin.cli.command import CommandError, Interrupted, OptionError, run
+from jaxlin.cli.command import run
+from jaxlin.cli.errors import CommandError, Interrupted, OptionError
 from jaxlin.cli.options import build_parser, parse_config
 
 __all__ = ["CommandError", "Interrupted", "OptionError", "build_parser", "parse_config", "run"]

@@ -7,13 +7,10 @@ into one paragraph and an exit code. Across processes, each joins the others fir
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import errno
-import io
 import os
 import shlex
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,30 +19,17 @@ import jax
 
 from jaxlin._util.atomic import write_json
 from jaxlin.cli import cluster, figures, program, report, signals
+from jaxlin.cli.errors import CommandError, Interrupted, OptionError
 from jaxlin.cli.loops import CHECKPOINT, LoopError, run_kfold, run_single, run_sweep
 from jaxlin.cli.output_folder import ClaimError, claimed, new_folder
 from jaxlin.cli.results import run_solve
 from jaxlin.cli.resume import ResumeError, check_checkpoint
 from jaxlin.cli.shift import run_shift
 from jaxlin.data.holdout import SplitError
-from jaxlin.engine import peers
-from jaxlin.engine.distributed import Cluster, join, leave, wait_for_all
 from jaxlin.engine.parallel import BatchSplitError, data_parallel_mesh
 from jaxlin.experiments.config import Config
 from jaxlin.experiments.setup import load_data, reported_metrics
 from jaxlin.models import get_model
-
-
-class CommandError(Exception):
-    """The command cannot go on; the message says why and what to do."""
-
-
-class Interrupted(CommandError):
-    """Ctrl-C; the message says whether the run can be resumed."""
-
-
-class OptionError(CommandError):
-    """An option that does not fit the data (e.g. a validation split left empty): exit code 2."""
 
 
 def enable_compile_cache() -> None:
@@ -65,42 +49,7 @@ def run(config: Config) -> dict:
     """
     if config.num_processes is None:
         return _run(config)
-    assert config.coordinator is not None and config.process_id is not None  # make_config sets all three
-    me = cluster.name(config.process_id, config.num_processes)
-    try:
-        join(Cluster(config.coordinator, config.num_processes, config.process_id), stop=signals.requested)
-    except RuntimeError as err:
-        peers.abandon(1)
-        raise CommandError(str(err)) from None
-    except KeyboardInterrupt:
-        peers.abandon(signals.ABORTED)
-        raise Interrupted(f"interrupted while {me} waited for the others to join; nothing was written.") from None
-    with tempfile.TemporaryDirectory() as scratch:
-        try:
-            with peers.watching(cluster.say_a_peer_stopped(me, scratch)):
-                if config.process_id == 0:
-                    summary = _run(config)
-                else:
-                    with contextlib.redirect_stdout(io.StringIO()):
-                        summary = _run(dataclasses.replace(config, output_dir=scratch, plots=False))
-                wait_for_all()
-        except (CommandError, KeyboardInterrupt) as err:
-            peers.tell_stopped(cluster.reason(err))  # the others end now, not at their all-reduce's timeout
-            if isinstance(err, KeyboardInterrupt | Interrupted):  # a run across processes does not resume
-                peers.abandon(signals.ABORTED)
-                raise Interrupted(f"{me} interrupted. {cluster.AGAIN}") from None
-            peers.abandon(1)
-            raise
-        except Exception as err:
-            peers.abandon(1)
-            if not peers.lost_peer(err):
-                peers.tell_stopped(cluster.reason(err))
-                raise
-            raise CommandError(cluster.lost(me)) from None
-    leave(wait=False)
-    if config.process_id:
-        print(f"{me}: done; process 0 wrote the results")
-    return summary
+    return cluster.run_across_processes(config, _run)
 
 
 def _run(config: Config) -> dict:
