@@ -310,7 +310,6 @@ def command_epochs(args, tfds_dir: Path, cache: str, tmp: Path) -> dict:
         # the command's own clock beside it: the median epoch of the longer run (less noisy on a busy machine)
         own = metrics.get("steady_epoch_s")
         out[label] = {"epochs": n, "wall_s": walls, "epoch_s": (walls[n + 2] - walls[2]) / n, "steady_epoch_s": own}
-    out["sweep_ratio"] = out["16 learning rates, 1 seed"]["epoch_s"] / out["one model"]["epoch_s"]
     return out
 
 

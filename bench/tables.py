@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.targets import judge
+
+
+def head(title: str, *columns: str) -> list[str]:
+    """A section's heading and its table's first two rows."""
+    return [f"\n## {title}\n", "| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+
 
 def peers_table(task: str, rows: list[dict], heading: str | None = None) -> list[str]:
     classifier = task != "linreg"  # the Fashion-MNIST tasks report test accuracy
     acc = "test acc" if classifier else "max |w − w*| / |b − b*|"
-    lines = [
-        f"\n## {heading or task}\n",
-        f"| implementation | s/epoch median (min–max) | ratio to jaxlin | total wall s | compile s | {acc} |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
+    lines = head(
+        heading or task,
+        "implementation",
+        "s/epoch median (min–max)",
+        "ratio to jaxlin",
+        "total wall s",
+        "compile s",
+        acc,
+    )
     for r in rows:
         quality = f"{r['test_accuracy']:.4f}" if classifier else f"{r['w_error']:.1e} / {r['b_error']:.1e}"
         compile_s = f"{r['compile_s']:.2f}" if "compile_s" in r else "–"
@@ -76,9 +87,7 @@ def solve_table(solved: dict) -> list[str]:
 def pipeline_table(p: dict) -> list[str]:
     v = p["vectorization"]
     return [
-        "\n## data pipeline and vectorization\n",
-        "| what | time |",
-        "| --- | --- |",
+        *head("data pipeline and vectorization", "what", "time"),
         f"| prepare the tfds dataset once (70,000 images) | {p['prepare_s']:.2f} s |",
         f"| load the prepared train split into device memory | {p['load_train_to_device_s']:.3f} s |",
         f"| the same through tfds's per-example decoder | {p['load_train_tfds_decoder_s']:.3f} s |",
@@ -107,11 +116,10 @@ def scaling_table(s: dict) -> list[str]:
 
 
 def sweep_table(sweeps: dict) -> list[str]:
-    lines = [
-        "\n## sweeps: N models in one vmapped epoch against N epochs one after another\n",
-        "| sweep | models | one model s/epoch | vmapped s/epoch (× one model) | sequential s/epoch | speed-up |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
+    lines = head(
+        "sweeps: N models in one vmapped epoch against N epochs one after another",
+        *("sweep", "models", "one model s/epoch", "vmapped s/epoch (× one model)", "sequential s/epoch", "speed-up"),
+    )
     for label, r in sweeps.items():
         one = r.get("one_model_s")  # results from before this column hold no one-model figure
         shown = "–" if one is None else f"{one:.3f}"
@@ -124,12 +132,11 @@ def sweep_table(sweeps: dict) -> list[str]:
 
 
 def cli_table(runs: dict) -> list[str]:
-    lines = [
-        "\n## `python -m jaxlin.train` with its defaults, end to end\n",
-        "| compile cache | wall s (import, load, compile, train, write) | load s | first epoch s (with compile) "
-        "| steady ms/epoch | test acc |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
+    lines = head(
+        "`python -m jaxlin.train` with its defaults, end to end",
+        *("compile cache", "wall s (import, load, compile, train, write)", "load s", "first epoch s (with compile)"),
+        *("steady ms/epoch", "test acc"),
+    )
     for run, c in runs.items():
         lines.append(
             f"| {run} | {c['wall_s']:.1f} | {c['load_s']:.2f} | {c['first_epoch_s']:.2f} | "
@@ -140,15 +147,25 @@ def cli_table(runs: dict) -> list[str]:
 
 def command_table(per_epoch: dict) -> list[str]:
     return [
-        "\n## one more epoch through `python -m jaxlin.train`: (wall of N+2 epochs − wall of 2) / N, warm cache, no plots\n",
-        "| run | N | ms/epoch | the command's own median epoch, ms |",
-        "| --- | --- | --- | --- |",
+        *head(
+            "one more epoch through `python -m jaxlin.train`: (wall of N+2 epochs − wall of 2) / N, warm cache, no plots",
+            *("run", "N", "ms/epoch", "the command's own median epoch, ms"),
+        ),
         *(
             f"| {label} | {r['epochs']} | {r['epoch_s'] * 1e3:.0f} | {(r.get('steady_epoch_s') or 0) * 1e3:.0f} |"
             for label, r in per_epoch.items()
-            if isinstance(r, dict)
         ),
     ]
+
+
+def targets_table(results: dict) -> list[str]:
+    """Issue 24's targets (`bench.targets.judge`), each with its ratio and verdict."""
+    lines = head("issue 24's targets", "target", "ratio", "goal", "verdict", "measured as")
+    for t in judge(results):
+        ratio = "–" if t["ratio"] is None else f"{t['ratio']:.2f}×"
+        verdict = {True: "met", False: "**not met**", None: "not measured"}[t["met"]]
+        lines.append(f"| {t['target']} | {ratio} | {t['goal']} | {verdict} | {t['how']} |")
+    return lines
 
 
 def markdown(results: dict) -> str:
@@ -169,8 +186,6 @@ def markdown(results: dict) -> str:
     ):
         if section in results:
             lines += table(results[section])
-    from bench.targets import targets_table
-
     lines += targets_table(results)
     return "\n".join(lines) + "\n"
 

@@ -85,16 +85,3 @@ def judge(results: dict) -> list[dict]:
             "pytorch-expert's median epoch / jaxlin-concise's (mlp)",
         ),
     ]
-
-
-def targets_table(results: dict) -> list[str]:
-    lines = [
-        "\n## issue 24's targets\n",
-        "| target | ratio | goal | verdict | measured as |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for t in judge(results):
-        ratio = "–" if t["ratio"] is None else f"{t['ratio']:.2f}×"
-        verdict = {True: "met", False: "**not met**", None: "not measured"}[t["met"]]
-        lines.append(f"| {t['target']} | {ratio} | {t['goal']} | {verdict} | {t['how']} |")
-    return lines
