@@ -7,23 +7,24 @@ Nothing here asserts anything about time: these are measurements, not tests.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SECTIONS = [
-    "peers",
-    "mlp",
-    "solve",
-    "pipeline",
-    "breakdown",
-    "scaling",
-    "sweep",
-    "cli",
-    "command",
-]  # functions of bench.sections, run in this order
+SECTIONS = {  # run in this order: name -> the bench module whose function of that name it is
+    "peers": "peer_sections",
+    "mlp": "peer_sections",
+    "solve": "peer_sections",
+    "pipeline": "sections",
+    "breakdown": "sections",
+    "scaling": "sections",
+    "sweep": "sections",
+    "cli": "commands",
+    "command": "commands",
+}
 SLOW = {"command"}  # left out of a --quick run unless named with --only (ten runs of the command)
 
 
@@ -45,11 +46,14 @@ def parse_args(argv):
         help="folder with the four Fashion-MNIST files (default: $JAXLIN_DATA or ../shared/data/fashion-mnist)",
     )
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="where results go")
-    p.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections (repeatable)")
+    p.add_argument("--only", choices=list(SECTIONS), action="append", help="run only these sections (repeatable)")
     args = p.parse_args(argv)
     if not (args.data_dir / "train-images-idx3-ubyte.gz").is_file():
         p.error(f"no Fashion-MNIST files in {args.data_dir}; pass --data-dir or set JAXLIN_DATA")
     args.epochs = 3 if args.quick else 10
+    from bench.common import split_size  # plain numpy and gzip: --help stays instant
+
+    args.train_examples, args.test_examples = split_size(args.data_dir, "train"), split_size(args.data_dir, "t10k")
     return args
 
 
@@ -58,7 +62,7 @@ def main(argv=None) -> int:
     # Imported once the arguments are good: --help and usage errors answer without loading JAX.
     import jax
 
-    from bench import sections, tables
+    from bench import tables
     from jaxlin._util.atomic import write_atomically, write_json
     from jaxlin.data import fashion_mnist_builder
 
@@ -66,11 +70,13 @@ def main(argv=None) -> int:
         "machine": f"{os.cpu_count()} CPU cores, {jax.devices()[0].platform}, jax {jax.__version__}",
         "epochs": args.epochs,
         "quick": args.quick,
+        "data": {"train_examples": args.train_examples, "test_examples": args.test_examples},
     }
     with tempfile.TemporaryDirectory() as tfds_dir:
         fashion_mnist_builder(args.data_dir, tfds_dir)  # prepared once, shared by every section
         for name in args.only or [s for s in SECTIONS if not (args.quick and s in SLOW)]:
-            results[name] = getattr(sections, name)(args, Path(tfds_dir))
+            section = getattr(importlib.import_module(f"bench.{SECTIONS[name]}"), name)
+            results[name] = section(args, Path(tfds_dir))
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / "results.json", results)
     text = tables.markdown(results)

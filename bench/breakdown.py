@@ -1,5 +1,5 @@
 """Where one softmax epoch's time goes (issue 13): the command's compiled epoch, and its parts timed
-on their own in the same run: the shuffle (one permutation of 60,000: the sort-free
+on their own in the same run: the shuffle (one permutation of the training split: the sort-free
 `index_shuffle` the epoch uses, beside the one-sort `random_order` it replaced), the random-order gathers
 with the u8 -> f32 step, the training steps over data already in order (the floor: no shuffle, no
 gather), and the end-of-epoch evaluation."""
@@ -51,6 +51,7 @@ def epoch_parts(model, data, repeats: int) -> dict:
     # cut outside the timed call: slicing inside it would copy the whole split every time
     in_batches = jax.block_until_ready(jax.tree.map(lambda a: a[:full].reshape(-1, batch, *a.shape[1:]), data.train))
     return {
+        "examples": n,
         "epoch_s": _median_s(whole, state, data.train, data, repeats=repeats),
         "epoch_without_evaluation_s": _median_s(training, state, data.train, None, repeats=repeats),
         "steps_in_order_s": _median_s(in_order, state.params, state.opt_state, in_batches, repeats=repeats),
@@ -66,7 +67,7 @@ def breakdown_table(parts: dict) -> list[str]:
         ("the command's epoch: shuffle, gathers, steps, evaluation", "epoch_s"),
         ("the epoch without its evaluation", "epoch_without_evaluation_s"),
         ("the steps alone, over batches already in order (the floor)", "steps_in_order_s"),
-        ("the permutation of 60,000 (index_shuffle: Feistel, no sort)", "permutation_s"),
+        (f"the permutation of {parts['examples']:,} (index_shuffle: Feistel, no sort)", "permutation_s"),
         ("  for comparison: one sort on 64 random bits (before)", "sorted_permutation_s"),
         ("the random-order gathers and u8 -> f32, every batch", "gathers_s"),
         ("the end-of-epoch evaluation (test split)", "evaluation_s"),

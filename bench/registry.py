@@ -36,7 +36,7 @@ def _jaxlin_solve(norm: str):
 
 
 # task (a model's registry name) -> implementation name -> run(worker arguments) -> result.
-# The peers section runs softmax and linreg, the mlp section mlp (bench/sections.py).
+# The peers section runs softmax and linreg, the mlp section mlp (bench/peer_sections.py).
 IMPLEMENTATIONS = {
     "softmax": {
         "jaxlin-concise": _jaxlin("softmax", "concise"),

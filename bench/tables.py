@@ -88,7 +88,7 @@ def pipeline_table(p: dict) -> list[str]:
     v = p["vectorization"]
     return [
         *head("data pipeline and vectorization", "what", "time"),
-        f"| prepare the tfds dataset once (70,000 images) | {p['prepare_s']:.2f} s |",
+        f"| prepare the tfds dataset once ({p['images']:,} images) | {p['prepare_s']:.2f} s |",
         f"| load the prepared train split into device memory | {p['load_train_to_device_s']:.3f} s |",
         f"| the same through tfds's per-example decoder | {p['load_train_tfds_decoder_s']:.3f} s |",
         f"| feed one epoch of batch-256 minibatches (gather + to float, in jit) | {p['feed_epoch_batch256_s'] * 1e3:.2f} ms |",
@@ -109,7 +109,7 @@ def ms_row(heading: str, seconds: dict) -> list[str]:
 def scaling_table(s: dict) -> list[str]:
     return [
         "\n## scaling of the jaxlin epoch (concise softmax regression)\n",
-        *ms_row("batch size (60,000 examples)", s["batch_size"]),
+        *ms_row(f"batch size ({s['examples']:,} examples)", s["batch_size"]),
         "",
         *ms_row("examples (batch 256)", s["num_examples"]),
     ]
@@ -169,7 +169,11 @@ def targets_table(results: dict) -> list[str]:
 
 
 def markdown(results: dict) -> str:
-    lines = [f"# jaxlin benchmarks\n\n{results['machine']}; {results['epochs']} epochs.\n"]
+    data = results["data"]
+    lines = [
+        f"# jaxlin benchmarks\n\n{results['machine']}; {results['epochs']} epochs; "
+        f"{data['train_examples']:,} training and {data['test_examples']:,} test images.\n"
+    ]
     for task, rows in results.get("peers", {}).items():
         lines += peers_table(task, rows)
     from bench.breakdown import breakdown_table  # imports jaxlin, as the sections do
@@ -197,7 +201,7 @@ def plot_scaling(s: dict, path: Path) -> None:
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
     a.plot(list(s["batch_size"]), [t * 1e3 for t in s["batch_size"].values()], marker="o")
-    a.set(xscale="log", xlabel="batch size (60,000 examples)", ylabel="ms per epoch")
+    a.set(xscale="log", xlabel=f"batch size ({s['examples']:,} examples)", ylabel="ms per epoch")
     b.plot(list(s["num_examples"]), [t * 1e3 for t in s["num_examples"].values()], marker="o")
     b.set(xlabel="examples (batch 256)", ylabel="ms per epoch")
     for ax in (a, b):

@@ -3,9 +3,9 @@ CI) and otherwise a small Fashion-MNIST-like set written here; on the real data,
 quotes of a notebook's output is checked too.
 
 The notebooks run two kernels at a time: a notebook is mostly compiling and small operations, which
-leave the second core idle (on 2 cores, the nine took 415 s one after another, 225-250 s two at a
-time; on the small set for all but notebook 05 it was no faster, 230 s: compiling, not the data, is
-the time).
+leave the second core idle (on 2 cores, in the suite, the nine took 415 s one after another and 258 s
+two at a time; on the small set for all but notebook 05 they were no faster: compiling, not the
+data, is the time). Only the notebooks whose tests were selected run.
 """
 
 import os
@@ -62,14 +62,23 @@ def _execute(path: Path, folder: Path, data: Path):
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    """Every notebook's executed copy (or its error), by file name."""
+def executed(request, tmp_path_factory):
+    """The executed copy (or the error) of every notebook this session's tests ask for, by file name."""
     tmp = tmp_path_factory.mktemp("notebooks")
     data = _real_data() or write_tiny_fashion_mnist(tmp / "tiny", n_train=600, n_test=100)
-    order = sorted(NOTEBOOKS, key=lambda p: p.name != LONGEST_FIRST)
+    asked = {
+        item.callspec.params["path"]
+        for item in request.session.items
+        if getattr(item, "module", None) is request.module and getattr(item, "originalname", "") == "test_notebook_runs"
+    }
+    order = sorted(asked, key=lambda p: (p.name != LONGEST_FIRST, p.name))
     with ThreadPoolExecutor(KERNELS_AT_ONCE) as pool:
-        done = pool.map(lambda p: _execute(p, tmp / p.stem, data), order)
-        return dict(zip([p.name for p in order], done, strict=True))
+        try:
+            done = list(pool.map(lambda p: _execute(p, tmp / p.stem, data), order))
+        except BaseException:  # Ctrl-C: the notebooks not yet started never start
+            pool.shutdown(cancel_futures=True)
+            raise
+    return {p.name: notebook for p, notebook in zip(order, done, strict=True)}
 
 
 def test_there_are_notebooks():

@@ -77,11 +77,12 @@ def test_a_folder_in_use_is_refused(tmp_path):
         second = _train("--model", "linreg", "--lr", "0.01", "--output-dir", str(out), cwd=tmp_path)
         _, err = second.communicate(timeout=TIMEOUT)
         assert second.returncode == 1 and "in use by another run" in err and "Traceback" not in err
+        assert load_metadata(out / "checkpoint.npz")["config"]["lr"] == [0.03]  # still the first run's
     finally:
         first.send_signal(signal.SIGINT)
         _, err = first.communicate(timeout=TIMEOUT)
     assert first.returncode == 130 and "--resume --output-dir" in err, err  # stopped as a user stops it
-    assert load_metadata(out / "checkpoint.npz")["config"]["lr"] == [0.03]  # the second run changed nothing
+    assert not (out / "metrics.json").exists()  # an interrupted run writes none: no run finished here
     assert not (out / ".lock").exists()
 
 
