@@ -13,7 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from bench import REPO
+
 SECTIONS = {  # run in this order: name -> the bench module whose function of that name it is
     "peers": "peer_sections",
     "mlp": "peer_sections",

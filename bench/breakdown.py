@@ -11,6 +11,7 @@ import time
 
 import jax
 
+from bench.tables import head
 from jaxlin.engine import make_epoch, make_train_step
 from jaxlin.experiments import epoch_options, make_config, start
 from jaxlin.ops import index_shuffle, random_order, take_examples
@@ -73,8 +74,6 @@ def breakdown_table(parts: dict) -> list[str]:
         ("the end-of-epoch evaluation (test split)", "evaluation_s"),
     ]
     return [
-        "\n## where a softmax epoch's time goes (batch 256, each part timed alone)\n",
-        "| part | ms |",
-        "| --- | --- |",
+        *head("where a softmax epoch's time goes (batch 256, each part timed alone)", "part", "ms"),
         *(f"| {label} | {parts[key] * 1e3:.1f} |" for label, key in rows if key in parts),
     ]

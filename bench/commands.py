@@ -13,12 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from bench import REPO, log
+
 SIXTEEN_LRS = [round(0.01 * 1.3**i, 4) for i in range(16)]  # also the sweep section's 16-model sweep
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def train_command(args, tfds_dir: Path, out: Path, cache: str, *options: str) -> tuple[float, dict]:

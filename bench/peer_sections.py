@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.commands import REPO, log
+from bench import REPO, log
 from bench.registry import IMPLEMENTATIONS, REQUIRES, SOLVERS
 from jaxlin.data.synthetic import BOOK_B, BOOK_NUM_EXAMPLES, BOOK_W
 from jaxlin.models import get_model
