@@ -12,6 +12,14 @@ REPO = Path(__file__).resolve().parents[1]
 REAL_DATA_CANDIDATES = [os.environ.get("JAXLIN_DATA"), REPO.parent / "shared" / "data" / "fashion-mnist"]
 
 
+def find_real_data() -> Path | None:
+    """The first candidate folder holding the real Fashion-MNIST files, as an absolute path: tests
+    run processes and kernels in other folders, where the README's relative
+    JAXLIN_DATA=../shared/data/fashion-mnist would point nowhere."""
+    found = (Path(c) for c in REAL_DATA_CANDIDATES if c and (Path(c) / "train-images-idx3-ubyte.gz").is_file())
+    return next((path.resolve() for path in found), None)
+
+
 def write_tiny_fashion_mnist(folder: Path, n_train: int = 60, n_test: int = 20, seed: int = 0) -> Path:
     """Four gzip IDX files of a learnable toy problem: class c lights up row block c, plus noise."""
     rng = np.random.default_rng(seed)
@@ -33,9 +41,9 @@ def tiny_source(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def real_source() -> Path:
-    for candidate in REAL_DATA_CANDIDATES:
-        if candidate and (Path(candidate) / "train-images-idx3-ubyte.gz").is_file():
-            return Path(candidate)
+    found = find_real_data()
+    if found is not None:
+        return found
     pytest.skip(
         "The real Fashion-MNIST files are absent (set JAXLIN_DATA to their folder, or put "
         "them in ../shared/data/fashion-mnist); this test needs them."

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REAL_DATA_CANDIDATES, write_tiny_fashion_mnist
+from conftest import find_real_data, write_tiny_fashion_mnist
 
 import jaxlin
 
@@ -76,9 +76,7 @@ def test_the_readme_first_steps_run_and_print_what_they_say(tmp_path):
     accuracy its comment quotes; on the small data it still runs."""
     block = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
     quoted = re.search(r"print\(.*\)  # (\d\.\d{4})", block).group(1)
-    real_source = next(
-        (Path(c) for c in REAL_DATA_CANDIDATES if c and (Path(c) / "train-images-idx3-ubyte.gz").is_file()), None
-    )
+    real_source = find_real_data()
     source = real_source or write_tiny_fashion_mnist(tmp_path / "tiny", n_train=600, n_test=100)
     env = {**os.environ, "JAXLIN_DATA": str(source), "TFDS_DATA_DIR": str(tmp_path / "tfds")}
     done = subprocess.run([sys.executable, "-c", block], env=env, capture_output=True, text=True, timeout=600)

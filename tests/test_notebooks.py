@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REAL_DATA_CANDIDATES, write_tiny_fashion_mnist
+from conftest import find_real_data, write_tiny_fashion_mnist
 from nbclient import NotebookClient
 
 EXPECTED_TEXT = {  # a printed result each notebook must show
@@ -40,12 +40,6 @@ KERNELS_AT_ONCE = 2
 LONGEST_FIRST = "05_distribution_shift.ipynb"  # the longest by far: started first
 
 
-def _real_data():
-    return next(
-        (Path(c) for c in REAL_DATA_CANDIDATES if c and (Path(c) / "train-images-idx3-ubyte.gz").is_file()), None
-    )
-
-
 def _execute(path: Path, folder: Path, data: Path):
     """`path` run in a fresh python3 kernel in `folder`, reading the Fashion-MNIST files in `data`:
     the executed notebook, or the exception that stopped it."""
@@ -65,7 +59,7 @@ def _execute(path: Path, folder: Path, data: Path):
 def executed(request, tmp_path_factory):
     """The executed copy (or the error) of every notebook this session's tests ask for, by file name."""
     tmp = tmp_path_factory.mktemp("notebooks")
-    data = _real_data() or write_tiny_fashion_mnist(tmp / "tiny", n_train=600, n_test=100)
+    data = find_real_data() or write_tiny_fashion_mnist(tmp / "tiny", n_train=600, n_test=100)
     asked = {
         item.callspec.params["path"]
         for item in request.session.items
@@ -95,6 +89,6 @@ def test_notebook_runs(path, executed):
     assert any("image/png" in o.get("data", {}) for o in outputs), "no figure was drawn"
     printed = "".join(o.get("text", "") for o in outputs)
     assert EXPECTED_TEXT[path.name] in printed
-    if _real_data() is not None:
+    if find_real_data() is not None:
         for claim in REAL_DATA_TEXT.get(path.name, []):
             assert claim in printed
