@@ -1,11 +1,14 @@
-"""Shared fixtures: small Fashion-MNIST-like IDX files, and the real data when it is present."""
+"""Shared fixtures: small Fashion-MNIST-like IDX files, the real data when it is present, and the
+session's own compile cache (JAX's global settings restored after every test)."""
 
 import os
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
+from jaxlin.cli.command import enable_compile_cache
 from jaxlin.data import write_idx
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,6 +35,31 @@ def write_tiny_fashion_mnist(folder: Path, n_train: int = 60, n_test: int = 20, 
         write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images.astype(np.uint8))
         write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels.astype(np.uint8))
     return folder
+
+
+@pytest.fixture(autouse=True, scope="session")
+def compile_cache_of_the_session(tmp_path_factory):
+    """One XLA compile cache for the whole session, in a folder of its own. The tests build the same
+    programs again and again (every run jits its epoch afresh), and JAX's persistent cache, keyed
+    by the program itself, compiles each of them once. The command's runs, in-process or not, keep
+    their programs there too (it is $XDG_CACHE_HOME/jaxlin/xla), so the suite never reads or writes
+    the user's ~/.cache/jaxlin and takes as long on a fresh machine as on a used one."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg_cache")))
+        enable_compile_cache()
+        yield
+
+
+@pytest.fixture(autouse=True)
+def jax_config_restored():
+    """JAX's global settings as they were before each test: a run of the command in-process may
+    change them for the whole process (--debug-nans, or the compile cache's folder)."""
+    names = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs", "jax_debug_nans")
+    before = {name: getattr(jax.config, name) for name in names}
+    yield
+    for name, value in before.items():
+        if getattr(jax.config, name) != value:
+            jax.config.update(name, value)
 
 
 @pytest.fixture
