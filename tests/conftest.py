@@ -1,5 +1,5 @@
 """Shared fixtures: small Fashion-MNIST-like IDX files, the real data when it is present, and the
-session's own compile cache (JAX's global settings restored after every test)."""
+session's own compile cache (the JAX settings the command changes restored after every test)."""
 
 import os
 from pathlib import Path
@@ -39,11 +39,10 @@ def write_tiny_fashion_mnist(folder: Path, n_train: int = 60, n_test: int = 20, 
 
 @pytest.fixture(autouse=True, scope="session")
 def compile_cache_of_the_session(tmp_path_factory):
-    """One XLA compile cache for the whole session, in a folder of its own. The tests build the same
-    programs again and again (every run jits its epoch afresh), and JAX's persistent cache, keyed
-    by the program itself, compiles each of them once. The command's runs, in-process or not, keep
-    their programs there too (it is $XDG_CACHE_HOME/jaxlin/xla), so the suite never reads or writes
-    the user's ~/.cache/jaxlin and takes as long on a fresh machine as on a used one."""
+    """One XLA compile cache for the session, in a folder of its own: the tests compile the same
+    programs again and again, and the suite must never read or write the user's ~/.cache (the
+    command's runs, in-process or not, cache in $XDG_CACHE_HOME; matplotlib's font list, also kept
+    there, is rebuilt once a session). Figures in docs/testing.md."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg_cache")))
         enable_compile_cache()
@@ -52,8 +51,8 @@ def compile_cache_of_the_session(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def jax_config_restored():
-    """JAX's global settings as they were before each test: a run of the command in-process may
-    change them for the whole process (--debug-nans, or the compile cache's folder)."""
+    """The three JAX settings the command changes, as they were before each test: a run of the
+    command in-process changes them for the whole process (--debug-nans, the compile cache)."""
     names = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs", "jax_debug_nans")
     before = {name: getattr(jax.config, name) for name in names}
     yield
