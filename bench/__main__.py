@@ -52,9 +52,6 @@ def parse_args(argv):
     if not (args.data_dir / "train-images-idx3-ubyte.gz").is_file():
         p.error(f"no Fashion-MNIST files in {args.data_dir}; pass --data-dir or set JAXLIN_DATA")
     args.epochs = 3 if args.quick else 10
-    from bench.common import split_size  # plain numpy and gzip: --help stays instant
-
-    args.train_examples, args.test_examples = split_size(args.data_dir, "train"), split_size(args.data_dir, "t10k")
     return args
 
 
@@ -71,10 +68,11 @@ def main(argv=None) -> int:
         "machine": f"{os.cpu_count()} CPU cores, {jax.devices()[0].platform}, jax {jax.__version__}",
         "epochs": args.epochs,
         "quick": args.quick,
-        "data": {"train_examples": args.train_examples, "test_examples": args.test_examples},
     }
     with tempfile.TemporaryDirectory() as tfds_dir:
-        fashion_mnist_builder(args.data_dir, tfds_dir)  # prepared once, shared by every section
+        splits = fashion_mnist_builder(args.data_dir, tfds_dir).info.splits  # prepared once, for every section
+        args.train_examples, args.test_examples = splits["train"].num_examples, splits["test"].num_examples
+        results["data"] = {"train_examples": args.train_examples, "test_examples": args.test_examples}
         for name in args.only or [s for s in SECTIONS if not (args.quick and s in SLOW)]:
             section = getattr(importlib.import_module(f"bench.{SECTIONS[name]}"), name)
             results[name] = section(args, Path(tfds_dir))

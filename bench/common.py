@@ -22,12 +22,6 @@ def read_split(folder: Path, prefix: str) -> tuple[np.ndarray, np.ndarray]:
     return images.reshape(-1, 28, 28), labels.astype(np.int64)
 
 
-def split_size(folder: Path, prefix: str) -> int:
-    """The number of examples in a split, from its label file's IDX header (big-endian, bytes 4-8)."""
-    with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz") as f:
-        return int.from_bytes(f.read(8)[4:], "big")
-
-
 def flat(images: np.ndarray) -> np.ndarray:
     """u8[n, 28, 28] -> f32[n, 784] in [0, 1]."""
     return images.reshape(len(images), -1).astype(np.float32) / 255
