@@ -13,9 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import REPO, log
-
-SIXTEEN_LRS = [round(0.01 * 1.3**i, 4) for i in range(16)]  # also the sweep section's 16-model sweep
+from bench import REPO, SIXTEEN_LRS, log
 
 
 def train_command(args, tfds_dir: Path, out: Path, cache: str, *options: str) -> tuple[float, dict]:

@@ -17,8 +17,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from bench import log
-from bench.commands import SIXTEEN_LRS
+from bench import SIXTEEN_LRS, log
 from jaxlin.data import fashion_mnist_builder, load_fashion_mnist, preprocess_images, to_device
 from jaxlin.engine import jit_sweep_epoch, make_epoch, unstack
 from jaxlin.experiments import epoch_options, load_data, make_config, start, sweep_start, vectorization_demo
