@@ -10,13 +10,10 @@ import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-from conftest import write_tiny_fashion_mnist
+from conftest import REPO, write_tiny_fashion_mnist
 
 from bench.registry import IMPLEMENTATIONS, REQUIRES, SOLVERS
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_bench_quick_writes_results(tmp_path):

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import find_real_data, write_tiny_fashion_mnist
+from conftest import REPO, find_real_data, write_tiny_fashion_mnist
 
 import jaxlin
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", ROOT / "bench" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+PAGES = [REPO / "README.md", REPO / "bench" / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -30,10 +29,10 @@ def _anchors(page: Path) -> set[str]:
 
 
 def test_the_readme_is_short():
-    assert len((ROOT / "README.md").read_text().splitlines()) <= 220
+    assert len((REPO / "README.md").read_text().splitlines()) <= 220
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))
 def test_every_relative_link_resolves(page):
     for target in LINK.findall(page.read_text()):
         if re.match(r"[a-z]+:", target):  # https:, mailto:
@@ -46,13 +45,13 @@ def test_every_relative_link_resolves(page):
 
 
 def test_every_docs_page_is_linked_from_the_readme():
-    readme = (ROOT / "README.md").read_text()
-    for page in (ROOT / "docs").glob("*.md"):
+    readme = (REPO / "README.md").read_text()
+    for page in (REPO / "docs").glob("*.md"):
         assert f"docs/{page.name}" in readme, f"{page.name} is not linked from the README"
 
 
 def test_the_examples_needed_that_the_docs_quote():
-    text = (ROOT / "docs" / "generalization.md").read_text()
+    text = (REPO / "docs" / "generalization.md").read_text()
     assert f"{jaxlin.examples_needed(0.01):,}" in text  # Hoeffding
     assert f"{jaxlin.examples_needed(0.01, accuracy=0.83):,}" in text  # the normal approximation
 
@@ -74,7 +73,7 @@ def test_stored_notebooks_are_fully_executed(path):
 def test_the_readme_first_steps_run_and_print_what_they_say(tmp_path):
     """The README's Python block, run as it stands on the real data (where present), prints the test
     accuracy its comment quotes; on the small data it still runs."""
-    block = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    block = re.search(r"```python\n(.*?)```", (REPO / "README.md").read_text(), re.S).group(1)
     quoted = re.search(r"print\(.*\)  # (\d\.\d{4})", block).group(1)
     real_source = find_real_data()
     source = real_source or write_tiny_fashion_mnist(tmp_path / "tiny", n_train=600, n_test=100)

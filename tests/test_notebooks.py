@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import find_real_data, write_tiny_fashion_mnist
+from conftest import REPO, find_real_data, write_tiny_fashion_mnist
 from nbclient import NotebookClient
 
 EXPECTED_TEXT = {  # a printed result each notebook must show
@@ -35,7 +35,7 @@ REAL_DATA_TEXT = {  # what the README claims of the real data, printed by the no
         "the estimate beats the raw mean: True",
     ],
 }
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 KERNELS_AT_ONCE = 2
 LONGEST_FIRST = "05_distribution_shift.ipynb"  # the longest by far: started first
 
